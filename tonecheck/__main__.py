@@ -1,0 +1,7 @@
+"""``python -m tonecheck`` is the ``tonecheck`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,86 @@
+"""``tonecheck audit``: argument parsing and wiring only; the work is in sources, runner, store and report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .report import write_outputs
+from .runner import RunOptions, run_audit
+from .sources import FieldMap, InputSpec, check_paths
+from .store import AuditStore
+
+DEFAULT_DB_NAME = "audit.sqlite"
+_FIELDS = ("id", "agent", "time", "subject", "body", "html")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``audit`` subcommand (called by tonecheck.cli)."""
+    p = subparsers.add_parser(
+        "audit",
+        help="audit sent replies (mbox, .eml folders, CSV/JSONL exports) and write a per-agent report",
+        description=(
+            "Audit many sent replies and write report.html, findings.csv, messages.csv and summary.json "
+            "into --out. Results are stored in SQLite as they are computed; running the same command again "
+            "resumes and never audits a message twice. Exit status: 0 done, 2 usage error, "
+            "3 rule-pack error, 4 model unavailable, 130 interrupted (run it again to resume)."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
+                   help="mbox file, folder of .eml files (recursive), or .csv / .jsonl helpdesk export")
+    p.add_argument("--out", required=True, type=Path, help="folder for the report files")
+    p.add_argument("--db", type=Path, help=f"SQLite results database (default: OUT/{DEFAULT_DB_NAME})")
+    p.add_argument("--pack", help="rule pack (default: the configured default pack)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="messages per check (default: 32)")
+    p.add_argument("--no-model", action="store_true", help="rules only: skip the tone model (faster)")
+    p.add_argument("--title", default="tonecheck audit", help="title of report.html")
+    defaults = FieldMap()
+    for fmt in ("csv", "jsonl"):
+        note = " (dotted paths allowed)" if fmt == "jsonl" else ""
+        group = p.add_argument_group(f"{fmt.upper()} export fields{note}")
+        for name in _FIELDS:
+            group.add_argument(f"--{fmt}-{name}", default=getattr(defaults, name), metavar="NAME",
+                               help=f"{name} {'column' if fmt == 'csv' else 'field'} (default: %(default)s)")
+    p.set_defaults(func=run_command)
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _field_map(args: argparse.Namespace, fmt: str) -> FieldMap:
+    return FieldMap(**{name: getattr(args, f"{fmt}_{name}") for name in _FIELDS})
+
+
+def run_command(args: argparse.Namespace, env: Any) -> int:
+    """Audit, then write the outputs. Ctrl-C propagates to cli.main (exit 130); stored batches are kept."""
+    from ..cli import make_checker
+
+    check_paths(args.inputs)
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"{args.out}: --out must be a folder")
+    spec = InputSpec(tuple(args.inputs), _field_map(args, "csv"), _field_map(args, "jsonl"))
+    checker = make_checker(env, no_model=args.no_model)
+    stream = env.stderr if _isatty(env.stderr) else None
+    db_path = args.db or args.out / DEFAULT_DB_NAME
+    with AuditStore(db_path) as store:
+        stats = run_audit(spec, checker, store, RunOptions(args.pack, args.batch_size, stream))
+        summary = write_outputs(store, args.out, title=args.title)
+    env.stderr.write(
+        f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "
+        f"(already stored or duplicate) in this run; {summary['messages']} messages in {db_path}; "
+        f"report: {args.out / 'report.html'}\n"
+    )
+    return 0
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,317 @@
+"""Readers: every input (mbox, folder of .eml, CSV or JSONL export) becomes a stream of :class:`Item`.
+
+An item is either a reply to check (``text`` is the agent's own words, the exact string findings point into)
+or an error row (``error`` says why). Readers never raise for bad content, only for a path that does not
+exist, so one broken file or message costs one row and the audit goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..errors import InputError
+from .mime import (
+    BrokenMessage,
+    content_key,
+    html_to_text,
+    message_id_of,
+    normalise_agent,
+    parse_bytes,
+    parse_message,
+)
+from .quotes import strip_reply
+
+MBOX_SUFFIXES = (".mbox", ".mbx", ".mbox.txt")
+EML_SUFFIXES = (".eml",)
+CSV_SUFFIXES = (".csv",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+
+
+@dataclass
+class Item:
+    """One message to audit, or the reason it cannot be."""
+
+    key: str
+    source: str
+    message_id: str = ""
+    agent: str = ""
+    agent_name: str = ""
+    sent_at: str = ""
+    subject: str = ""
+    text: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Column (CSV) or field (JSONL, dotted paths allowed) names of a helpdesk export."""
+
+    id: str = "id"
+    agent: str = "agent"
+    time: str = "sent_at"
+    subject: str = "subject"
+    body: str = "body"
+    html: str = "html"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What to read and how: paths plus the export field names."""
+
+    paths: tuple[Path, ...]
+    csv_fields: FieldMap = field(default_factory=FieldMap)
+    jsonl_fields: FieldMap = field(default_factory=FieldMap)
+
+
+def check_paths(paths: Iterable[Path]) -> None:
+    """Fail before any work for a path that does not exist (a usage error, not a broken message)."""
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+
+
+def read_inputs(spec: InputSpec) -> Iterator[Item]:
+    """All items of all inputs, in a stable order (the order resume relies on to report progress)."""
+    for path in spec.paths:
+        yield from _read_path(path, spec)
+
+
+def count_inputs(spec: InputSpec) -> int:
+    """A cheap upper bound of the number of items, for the progress bar's ETA."""
+    total = 0
+    for path in spec.paths:
+        for file, kind in _expand(path):
+            try:
+                total += _count_file(file, kind)
+            except OSError:
+                total += 1
+    return total
+
+
+def detect_kind(path: Path) -> str:
+    """mbox, eml, csv or jsonl: by suffix first, then by sniffing the first bytes."""
+    name = path.name.lower()
+    for kind, suffixes in (("mbox", MBOX_SUFFIXES), ("eml", EML_SUFFIXES), ("csv", CSV_SUFFIXES),
+                           ("jsonl", JSONL_SUFFIXES)):
+        if name.endswith(suffixes):
+            return kind
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError:
+        return "mbox"
+    if head.startswith(b"From "):
+        return "mbox"
+    if head.startswith((b"{", b"[")):
+        return "jsonl"
+    if _HEADER_LINE.match(head):
+        return "eml"
+    return "csv"
+
+
+def _expand(path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder means every .eml under it (recursively, sorted); a file is read as its detected kind."""
+    if path.is_dir():
+        files = (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(EML_SUFFIXES))
+        for file in sorted(files):
+            yield file, "eml"
+    else:
+        yield path, detect_kind(path)
+
+
+def _read_path(path: Path, spec: InputSpec) -> Iterator[Item]:
+    for file, kind in _expand(path):
+        try:
+            if kind == "mbox":
+                yield from _read_mbox(file)
+            elif kind == "eml":
+                yield _mail_item(file.read_bytes(), str(file))
+            elif kind == "csv":
+                yield from _read_csv(file, spec.csv_fields)
+            else:
+                yield from _read_jsonl(file, spec.jsonl_fields)
+        except OSError as exc:
+            yield _input_error(file, f"cannot read file: {exc.strerror or type(exc).__name__}")
+
+
+def _input_error(file: Path, reason: str) -> Item:
+    """An error row for a whole input; keyed by path and reason so a rerun does not add it again."""
+    return Item(key=content_key("input", str(file.resolve()), reason), source=str(file), error=reason)
+
+
+def _mail_item(raw: bytes, source: str) -> Item:
+    """Parse RFC 5322 bytes into an item; keyed by Message-ID, else by the bytes' hash."""
+    try:
+        msg = parse_bytes(raw)
+    except BrokenMessage as exc:
+        return Item(key=content_key(raw), source=source, error=str(exc))
+    try:
+        parsed = parse_message(msg)
+    except BrokenMessage as exc:
+        mid = message_id_of(msg)
+        key = f"mid:{mid}" if mid else content_key(raw)
+        return Item(key=key, source=source, message_id=mid, error=str(exc))
+    key = f"mid:{parsed.message_id}" if parsed.message_id else content_key(raw)
+    return Item(
+        key=key,
+        source=source,
+        message_id=parsed.message_id,
+        agent=parsed.agent,
+        agent_name=parsed.agent_name,
+        sent_at=parsed.sent_at,
+        subject=parsed.subject,
+        text=parsed.body,
+    )
+
+
+# --- mbox ---------------------------------------------------------------------------------------------
+
+
+def _read_mbox(file: Path) -> Iterator[Item]:
+    """Split on "From " lines (mboxo/mboxrd), streaming; a file that is not an mbox is one error row."""
+    with file.open("rb") as fh:
+        first = _first_nonblank_line(fh)
+        if first is None:
+            yield _input_error(file, "empty mbox file")
+            return
+        if not first.startswith(b"From "):
+            yield _input_error(file, "not an mbox file: no 'From ' separator line at the start")
+            return
+        for number, raw in enumerate(_mbox_messages(fh), start=1):
+            yield _mail_item(raw, f"{file}#{number}")
+
+
+def _first_nonblank_line(fh: BinaryIO) -> bytes | None:
+    """Position the file at its first non-blank line and return that line (without consuming it)."""
+    while True:
+        pos = fh.tell()
+        line = fh.readline()
+        if not line:
+            return None
+        if line.strip():
+            fh.seek(pos)
+            return line
+
+
+def _mbox_messages(fh: BinaryIO) -> Iterator[bytes]:
+    """Yield each message's bytes; mboxrd's ">From " escapes are undone."""
+    lines: list[bytes] | None = None
+    for line in fh:
+        if line.startswith(b"From "):
+            if lines is not None:
+                yield b"".join(lines)
+            lines = []
+            continue
+        if lines is None:
+            continue
+        if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
+            line = line[1:]
+        lines.append(line)
+    if lines is not None:
+        yield b"".join(lines)
+
+
+# --- exports ------------------------------------------------------------------------------------------
+
+
+def _read_csv(file: Path, fields: FieldMap) -> Iterator[Item]:
+    """One item per row; bytes that are not UTF-8 make that row an error, not the file."""
+    with file.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames:
+            yield _input_error(file, "empty CSV file")
+            return
+        if fields.body not in reader.fieldnames and fields.html not in reader.fieldnames:
+            yield _input_error(file, f"CSV has neither a {fields.body!r} nor a {fields.html!r} column")
+            return
+        row_number = 1
+        while True:
+            row_number += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield _input_error(file, f"row {row_number}: bad CSV: {exc}")
+                continue
+            yield _export_item(row, fields, f"{file}:row {reader.line_num}")
+
+
+def _read_jsonl(file: Path, fields: FieldMap) -> Iterator[Item]:
+    """One item per non-blank line; a line that is not a JSON object is an error row."""
+    with file.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            source = f"{file}:line {number}"
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield Item(key=content_key(raw), source=source, error="undecodable bytes (not UTF-8)")
+                continue
+            except json.JSONDecodeError as exc:
+                yield Item(key=content_key(raw), source=source, error=f"bad JSON: {exc.msg}")
+                continue
+            if not isinstance(record, dict):
+                yield Item(key=content_key(raw), source=source, error="JSON line is not an object")
+                continue
+            yield _export_item(record, fields, source)
+
+
+def _lookup(record: dict[str, Any], name: str) -> str:
+    """A field by exact name or dotted path; missing or null is ""."""
+    if name in record:
+        value: Any = record[name]
+    else:
+        value = record
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _export_item(record: dict[str, Any], fields: FieldMap, source: str) -> Item:
+    """An export row or record as an item; keyed by its id, else by the hash of its content."""
+    values = {name: _lookup(record, getattr(fields, name)) for name in ("id", "agent", "time", "subject",
+                                                                        "body", "html")}
+    agent, agent_name = normalise_agent(values["agent"])
+    export_id = values["id"].strip()
+    key = f"id:{export_id}" if export_id else content_key(values["agent"], values["time"], values["subject"],
+                                                           values["body"], values["html"])
+    item = Item(key=key, source=source, message_id=export_id, agent=agent, agent_name=agent_name,
+                sent_at=values["time"].strip(), subject=values["subject"].strip())
+    if any(_has_undecodable(v) for v in values.values()):
+        item.error = "undecodable bytes (not UTF-8)"
+        item.key = key if export_id else content_key(repr(values))
+        return item
+    raw_text = values["body"] if values["body"].strip() else html_to_text(values["html"])
+    if "\x00" in raw_text:
+        item.error = "binary body (NUL characters)"
+        return item
+    item.text = strip_reply(raw_text)
+    if not item.text:
+        item.error = "empty body after removing quotes and signature"
+    return item
+
+
+def _has_undecodable(value: str) -> bool:
+    """surrogateescape turns each non-UTF-8 byte into a lone surrogate; find one."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _count_file(file: Path, kind: str) -> int:
+    if kind == "eml":
+        return 1
+    with file.open("rb") as fh:
+        if kind == "mbox":
+            return max(1, sum(1 for line in fh if line.startswith(b"From ")))
+        lines = sum(1 for line in fh if line.strip())
+    return max(1, lines - 1) if kind == "csv" else max(1, lines)

@@ -1,0 +1,162 @@
+"""The audit's SQLite store: written batch by batch, so a killed audit loses at most the batch in flight.
+
+One row per message in ``messages`` (audited or error), one row per finding in ``findings``. A message's
+``key`` (Message-ID, else export id, else content hash) is the primary key: a restart skips every key already
+stored, so nothing is audited twice. ``ordinal`` is the message's position in the input stream; reports sort
+by it, so an interrupted-then-resumed audit writes the same files as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..report import Report
+from .sources import Item
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    key TEXT PRIMARY KEY,
+    ordinal INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    agent_name TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    error TEXT,
+    pack TEXT,
+    text TEXT NOT NULL,
+    verdict TEXT,
+    tone_label TEXT,
+    p_polite REAL,
+    p_neutral REAL,
+    p_rude REAL,
+    n_findings INTEGER NOT NULL DEFAULT 0,
+    report_json TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_ordinal ON messages (ordinal);
+CREATE TABLE IF NOT EXISTS findings (
+    key TEXT NOT NULL REFERENCES messages (key),
+    idx INTEGER NOT NULL,
+    rule_id TEXT NOT NULL,
+    category TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    message TEXT NOT NULL,
+    suggestions TEXT NOT NULL,
+    PRIMARY KEY (key, idx)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to store for one item: its report, or the error that replaced it."""
+
+    item: Item
+    ordinal: int
+    report: Report | None = None
+    error: str | None = None
+
+
+class AuditStore:
+    """A thin wrapper over one sqlite3 connection; the only code that writes the audit database."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(str(path), timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")  # readers (reports, tests) never block the writer
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        with self.conn:
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def known_keys(self) -> set[str]:
+        """Every key already stored: these are skipped on a resumed run."""
+        return {row[0] for row in self.conn.execute("SELECT key FROM messages")}
+
+    def write_batch(self, outcomes: Sequence[Outcome], pack: str) -> None:
+        """Store a batch in one transaction: after a kill, a batch is either all there or not at all."""
+        with self.conn:
+            for outcome in outcomes:
+                self._insert(outcome, pack)
+
+    def _insert(self, outcome: Outcome, pack: str) -> None:
+        item, report = outcome.item, outcome.report
+        error = outcome.error if report is None else None
+        tone = report.tone if report is not None else None
+        scores = tone.scores if tone is not None else {}
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO messages (key, ordinal, source, message_id, agent, agent_name, sent_at,"
+            " subject, status, error, pack, text, verdict, tone_label, p_polite, p_neutral, p_rude,"
+            " n_findings, report_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.key, outcome.ordinal, item.source, item.message_id, item.agent, item.agent_name,
+                item.sent_at, item.subject, "ok" if report is not None else "error", error, pack,
+                item.text, report.verdict if report else None, tone.label if tone else None,
+                _round(scores.get("polite")), _round(scores.get("neutral")), _round(scores.get("rude")),
+                len(report.findings) if report else 0,
+                json.dumps(report.to_dict(), ensure_ascii=False) if report else None,
+            ),
+        )
+        if cur.rowcount == 0 or report is None:
+            return
+        self.conn.executemany(
+            'INSERT INTO findings (key, idx, rule_id, category, severity, start, "end", text, message,'
+            " suggestions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (item.key, i, f.rule_id, f.category, f.severity, f.start, f.end, f.text, f.message,
+                 json.dumps(f.suggestions, ensure_ascii=False))
+                for i, f in enumerate(report.findings)
+            ],
+        )
+
+    # ----------------------------------------------------------------- reading, for the report
+
+    def messages(self) -> Iterator[dict[str, Any]]:
+        """All message rows in input order."""
+        yield from self._rows("SELECT * FROM messages ORDER BY ordinal, key")
+
+    def findings(self) -> Iterator[dict[str, Any]]:
+        """All findings with their message's agent and source, in input order."""
+        yield from self._rows(
+            "SELECT m.ordinal, m.source, m.message_id, m.agent, f.*"
+            " FROM findings f JOIN messages m USING (key) ORDER BY m.ordinal, f.key, f.idx"
+        )
+
+    def _rows(self, sql: str) -> Iterator[dict[str, Any]]:
+        cur = self.conn.execute(sql)
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+
+
+def _round(value: float | None) -> float | None:
+    """Scores are stored at report precision, so CSVs of a resumed run match an uninterrupted one exactly."""
+    return None if value is None else round(float(value), 4)

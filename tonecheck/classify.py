@@ -1,0 +1,278 @@
+"""Sentence tone classifier: a fine-tuned MiniLM-L6 encoder with a 3-class head, loaded offline from models/tone/.
+
+The rule layer catches words; this stage catches tone no word list sees ("Thanks for your patience, I guess.").
+It scores every sentence of a batch in one padded forward pass (chunked only by ``batch_size``), turns logits into
+calibrated probabilities with the temperature fitted on validation data, and folds a reply's sentences into one
+reply tone with :meth:`ToneClassifier.aggregate`.
+
+The artefact folder holds ``config.json`` (the encoder's BertConfig), ``tokenizer.json`` (plus the usual tokenizer
+side files), ``model.safetensors`` (fp16 weights) and ``tone.json`` (labels, temperature, max length, aggregation
+settings, checksums and training metadata). ``python -m models.train`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelUnavailable
+from .report import TONE_LABELS, Tone
+
+# Loading must never reach a model hub: the artefact is local and complete. Set before transformers is imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+REBUILD_HINT = "rebuild it with `python -m models.train`"
+REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors", "tone.json")
+VARIANTS = ("int8", "fp32")
+_WORD = re.compile(r"[^\W\d_]{2,}|\b[aAI]\b")
+
+
+@dataclass(frozen=True)
+class AggregateSettings:
+    """How sentence tones fold into a reply tone; stored in tone.json so training can tune it on validation.
+
+    ``full_weight_words``: a sentence with fewer words than this counts proportionally less toward the reply's
+    P(rude), so a sign-off ("-Becky"), an initial ("^TV") or a lone greeting cannot make a reply rude on its own,
+    while any real sentence still can (the reply's P(rude) is the largest weighted sentence P(rude)).
+    """
+
+    full_weight_words: int = 3
+
+
+class ToneModel(nn.Module):
+    """BERT-style encoder, mean pooling over real tokens, dropout and a linear head per task.
+
+    ``aux_head`` is the Stanford polite-vs-impolite head used as an auxiliary training task; inference in the
+    product only uses ``head`` (labels in :data:`tonecheck.report.TONE_LABELS` order).
+    """
+
+    def __init__(self, encoder: nn.Module, hidden_size: int, dropout: float = 0.1, aux: bool = True) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, len(TONE_LABELS))
+        self.aux_head = nn.Linear(hidden_size, 2) if aux else None
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean of the last hidden states over non-padding tokens (the pooling MiniLM was trained with)."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Tone logits (uncalibrated), one row per input."""
+        return self.head(self.dropout(self.pooled(input_ids, attention_mask)))
+
+    def aux_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Stanford impolite/polite logits (index 1 = polite)."""
+        if self.aux_head is None:
+            raise ValueError("this model has no auxiliary Stanford head")
+        return self.aux_head(self.dropout(self.pooled(input_ids, attention_mask)))
+
+
+def build_encoder(config_path: Path) -> nn.Module:
+    """An untrained BertModel shaped by ``config_path``; weights come from safetensors afterwards."""
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig.from_json_file(str(config_path))
+    return BertModel(config, add_pooling_layer=False)
+
+
+def load_tokenizer(path: Path, max_length: int) -> Any:
+    """A fast ``tokenizers.Tokenizer`` that truncates to ``max_length`` and pads each batch to its longest row."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_length=max_length)
+    pad_id = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+    return tokenizer
+
+
+def encode(tokenizer: Any, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask for ``texts``, padded to the longest of them."""
+    batch = tokenizer.encode_batch(list(texts))
+    ids = torch.tensor([e.ids for e in batch], dtype=torch.long)
+    mask = torch.tensor([e.attention_mask for e in batch], dtype=torch.long)
+    return ids, mask
+
+
+def quantize_int8(model: nn.Module) -> nn.Module:
+    """Dynamic int8 quantisation of every Linear layer, per output channel, for CPU inference."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao on every call
+        return quantize_dynamic(model, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks (the weights file is tens of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def count_words(sentence: str) -> int:
+    """Words of two or more letters (plus 'a' and 'I'): what makes a sentence more than a fragment."""
+    return len(_WORD.findall(sentence))
+
+
+def _unavailable(path: Path, what: str) -> ModelUnavailable:
+    return ModelUnavailable(f"tone model at {path}: {what}; {REBUILD_HINT}")
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise _unavailable(path, "missing " + ", ".join(missing))
+    try:
+        meta = json.loads((path / "tone.json").read_text(encoding="utf-8"))
+        labels = tuple(meta["labels"])
+        float(meta["temperature"])
+        int(meta["max_length"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _unavailable(path, f"tone.json is unreadable ({exc.__class__.__name__}: {exc})") from None
+    if labels != TONE_LABELS:
+        raise _unavailable(path, f"labels {labels} do not match {TONE_LABELS}")
+    return meta
+
+
+def _load_model(path: Path, meta: dict[str, Any]) -> ToneModel:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    expected = meta.get("sha256", {}).get("model.safetensors")
+    if expected and sha256_file(path / "model.safetensors") != expected:
+        raise _unavailable(path, "model.safetensors does not match the checksum in tone.json")
+    try:
+        encoder = build_encoder(path / "config.json")
+        state = {k: v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
+        model = ToneModel(encoder, encoder.config.hidden_size, aux="aux_head.weight" in state)
+        model.load_state_dict(state, strict=True)
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
+        raise _unavailable(path, f"weights or config are unreadable ({exc.__class__.__name__})") from None
+    return model.eval()
+
+
+class ToneClassifier:
+    """Calibrated sentence tone, batched, plus the reply-level aggregate. Build with :meth:`load`."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        *,
+        temperature: float,
+        aggregate_settings: AggregateSettings,
+        batch_size: int = 64,
+        variant: str = "fp32",
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.temperature = temperature
+        self.aggregate_settings = aggregate_settings
+        self.batch_size = batch_size
+        self.variant = variant
+        self.meta = meta or {}
+
+    @classmethod
+    def load(
+        cls, path: Path, *, variant: str = "int8", threads: int = 0, batch_size: int = 64
+    ) -> ToneClassifier:
+        """Load the artefact at ``path`` (offline), quantised to int8 or kept fp32.
+
+        Raises ModelUnavailable, naming the folder and the rebuild command, when a file is missing or corrupt.
+        ``threads`` > 0 sets torch's intra-op threads for the whole process (torch has no per-model setting).
+        """
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown model variant {variant!r}; expected one of {', '.join(VARIANTS)}")
+        path = Path(path)
+        if not path.is_dir():
+            raise _unavailable(path, "folder not found")
+        if threads > 0:
+            torch.set_num_threads(threads)
+        meta = _read_meta(path)
+        model = _load_model(path, meta)
+        if variant == "int8":
+            model = quantize_int8(model)
+        try:
+            tokenizer = load_tokenizer(path / "tokenizer.json", int(meta["max_length"]))
+        except Exception as exc:  # tokenizers raises plain Exception subclasses for bad JSON
+            raise _unavailable(path, f"tokenizer.json is unreadable ({exc.__class__.__name__})") from None
+        settings = AggregateSettings(**meta.get("aggregate", {}))
+        return cls(
+            model,
+            tokenizer,
+            temperature=float(meta["temperature"]),
+            aggregate_settings=settings,
+            batch_size=batch_size,
+            variant=variant,
+            meta=meta,
+        )
+
+    def logits(self, sentences: Sequence[str]) -> torch.Tensor:
+        """Raw (uncalibrated) logits, one row per sentence, in input order.
+
+        Sentences are sorted by length before chunking so each chunk pads little; every chunk is one forward pass.
+        """
+        if not sentences:
+            return torch.zeros((0, len(TONE_LABELS)))
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        out = torch.empty((len(sentences), len(TONE_LABELS)))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                ids, mask = encode(self.tokenizer, [sentences[i] for i in chunk])
+                out[chunk] = self.model(ids, mask).float()
+        return out
+
+    def probabilities(self, sentences: Sequence[str]) -> torch.Tensor:
+        """Calibrated probabilities (temperature-scaled softmax), columns in TONE_LABELS order."""
+        return torch.softmax(self.logits(sentences) / self.temperature, dim=-1)
+
+    def predict(self, sentences: Sequence[str]) -> list[Tone]:
+        """One calibrated Tone per sentence, all scored in one batched pass."""
+        return [_tone(row) for row in self.probabilities(sentences).tolist()]
+
+    def aggregate(self, sentences: Sequence[str], tones: Sequence[Tone]) -> Tone:
+        """The reply's tone: its rudest real sentence decides P(rude); the rest splits by weighted average.
+
+        A weighted max (not a mean) so one rude sentence cannot hide among ten polite ones; fragments with fewer
+        than ``full_weight_words`` words are down-weighted so sign-offs and initials cannot flag a reply alone.
+        """
+        if len(sentences) != len(tones):
+            raise ValueError("aggregate needs one tone per sentence")
+        if not tones:
+            return Tone("neutral", {"polite": 0.0, "neutral": 1.0, "rude": 0.0})
+        full = max(1, self.aggregate_settings.full_weight_words)
+        weights = [min(1.0, count_words(s) / full) for s in sentences]
+        rude = max(w * t.scores["rude"] for w, t in zip(weights, tones, strict=True))
+        mass = [max(w, 1e-3) for w in weights]
+        polite = sum(m * t.scores["polite"] for m, t in zip(mass, tones, strict=True))
+        neutral = sum(m * t.scores["neutral"] for m, t in zip(mass, tones, strict=True))
+        share = polite / (polite + neutral) if polite + neutral > 0 else 0.0
+        scores = {"polite": (1 - rude) * share, "neutral": (1 - rude) * (1 - share), "rude": rude}
+        return Tone(max(scores, key=scores.__getitem__), scores)
+
+
+def _tone(row: Sequence[float]) -> Tone:
+    scores = {label: float(p) for label, p in zip(TONE_LABELS, row, strict=True)}
+    if not all(math.isfinite(p) for p in scores.values()):
+        raise ValueError("tone model produced non-finite scores")
+    return Tone(max(scores, key=scores.__getitem__), scores)

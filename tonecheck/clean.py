@@ -1,0 +1,195 @@
+"""Text cleaning: the first stage, run before tokenising.
+
+It validates the input, turns HTML mail into text, drops quoted earlier messages, and normalises Unicode that
+would defeat matching (curly quotes, non-breaking spaces, zero-width characters, compatibility forms). Every
+stage may change the length of the text, so :class:`CleanText` keeps, for each character it produced, the index
+of the input character it came from; later stages work on ``clean.text`` and map spans back with
+:meth:`CleanText.span`, so offsets in a Report always point into the caller's exact string.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import InputError, TextTooLong
+
+# One character in, one out: keeps offsets trivially aligned.
+_ONE_TO_ONE = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\u2002": " ",
+        "\u2003": " ", "\u3000": " ", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+    }
+)
+# Invisible characters that split words ("asi\u200bnine") and so must go, not become spaces.
+_DELETE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+
+_HTML_HINT = re.compile(r"<\s*(html|body|div|p|br|span|table|td|a|b|i|strong|em|font|blockquote)\b[^>]*>", re.I)
+_HTML_TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", re.S)
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h[1-6]|table|ul|ol|blockquote|hr)\b", re.I)
+_SKIP_OPEN = re.compile(r"<\s*(script|style|head|title)\b", re.I)
+_QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*type=.?cite|<\s*div\b[^>]*class=.?gmail_quote", re.I)
+
+_QUOTED_LINE = re.compile(r"[ \t]*>")
+_REPLY_HEADER = re.compile(
+    r"^\s*(on\b.{0,200}\bwrote:|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
+    r"le\b.{0,200}\ba écrit\s*:|am\b.{0,200}\bschrieb\b.{0,100}:)",
+    re.I,
+)
+_OUTLOOK_FROM = re.compile(r"^\s*\**from:\**\s", re.I)
+_OUTLOOK_NEXT = re.compile(r"^\s*\**(sent|date|to|subject):\**\s", re.I)
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """The text the rules and the model see, and the way back to the caller's offsets."""
+
+    original: str
+    text: str
+    origin: tuple[int, ...] | None  # origin[i] = index in ``original`` of text[i]; None when identical
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of ``text`` to one of ``original``."""
+        if self.origin is None:
+            return start, end
+        if end <= start:
+            pos = self.origin[start] if start < len(self.origin) else len(self.original)
+            return pos, pos
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def validate(text: object, max_chars: int) -> str:
+    """Refuse what cannot be a reply, with a message that says why (never echoing the text)."""
+    if isinstance(text, (bytes, bytearray)):
+        raise InputError("expected text (str), got bytes: decode it as UTF-8 first")
+    if not isinstance(text, str):
+        raise InputError(f"expected text (str), got {type(text).__name__}")
+    if len(text) > max_chars:
+        raise TextTooLong(len(text), max_chars)
+    if not text.strip():
+        raise InputError("text is empty")
+    if "\x00" in text:
+        raise InputError("text contains NUL bytes: this looks like a binary file, not an email reply")
+    controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    if controls > max(8, len(text[:4096]) // 20):
+        raise InputError("text is mostly control characters: this looks like a binary file, not an email reply")
+    return text
+
+
+def looks_like_html(text: str) -> bool:
+    """HTML mail is detected by real tags, so a plain reply mentioning '<3' or 'a < b' stays plain."""
+    return _HTML_HINT.search(text) is not None and "</" in text
+
+
+def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
+    """Validate, then HTML → text, drop quoted history, normalise Unicode; offsets kept throughout."""
+    validate(text, max_chars)
+    if text.isascii() and not _may_have_quotes(text) and "<" not in text and "&" not in text:
+        return CleanText(text, text, None)  # the common case: nothing to do, no offset map to build
+    chars: list[str] = list(text)
+    origin: list[int] = list(range(len(text)))
+    if looks_like_html(text):
+        chars, origin = _html_to_text(text)
+    chars, origin = _drop_quoted(chars, origin)
+    chars, origin = _normalise(chars, origin)
+    out = "".join(chars)
+    if out == text:
+        return CleanText(text, text, None)
+    return CleanText(text, out, tuple(origin))
+
+
+def _may_have_quotes(text: str) -> bool:
+    lowered = text.lower()
+    return "\n>" in text or text.lstrip().startswith(">") or "wrote:" in lowered or "from:" in lowered or (
+        "original message" in lowered
+    ) or "_____" in text
+
+
+def _html_to_text(text: str) -> tuple[list[str], list[int]]:
+    """Strip tags and decode entities, keeping each output character's source index.
+
+    A library such as BeautifulSoup gives better text but loses positions; here positions are the contract,
+    and mail HTML needs only tags, entities, line breaks and hidden blocks handled.
+    """
+    chars: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    skip_until: re.Pattern[str] | None = None
+    for match in _HTML_TOKEN.finditer(text):
+        start, end = match.span()
+        if skip_until is None:
+            chars.extend(text[pos:start])
+            origin.extend(range(pos, start))
+        token = match.group(0)
+        pos = end
+        if skip_until is not None:
+            if skip_until.match(token):
+                skip_until = None
+            continue
+        if token.startswith("&"):
+            decoded = html.unescape(token)
+            chars.extend(decoded)
+            origin.extend([start] * len(decoded))
+        elif token.startswith("<!--"):
+            continue
+        elif _SKIP_OPEN.match(token) and not token.rstrip().endswith("/>"):
+            name = _SKIP_OPEN.match(token).group(1)
+            skip_until = re.compile(rf"<\s*/\s*{name}\b", re.I)
+        elif _QUOTE_OPEN.match(token):
+            break  # a quoted earlier message: nothing after it is the rep's reply
+        elif _BLOCK_TAG.match(token):
+            chars.append("\n")
+            origin.append(start)
+    else:
+        if skip_until is None:
+            chars.extend(text[pos:])
+            origin.extend(range(pos, len(text)))
+    return chars, origin
+
+
+def _drop_quoted(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+    """Remove '> ' lines, and everything from a reply header ('On ... wrote:', Outlook From:/Sent:) on."""
+    text = "".join(chars)
+    keep_chars: list[str] = []
+    keep_origin: list[int] = []
+    lines = text.splitlines(keepends=True)
+    offset = 0
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        two = line.rstrip("\n") + " " + nxt
+        if _REPLY_HEADER.match(line) or (
+            _REPLY_HEADER.match(two) and re.match(r"^\s*on\b", line, re.I) and "wrote:" in nxt.lower()
+        ):
+            break
+        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(x) for x in lines[i + 1 : i + 4]):
+            break
+        if not _QUOTED_LINE.match(line):
+            keep_chars.extend(chars[offset : offset + len(line)])
+            keep_origin.extend(origin[offset : offset + len(line)])
+        offset += len(line)
+    return keep_chars, keep_origin
+
+
+def _normalise(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+    """Per-character Unicode clean-up; a character may become none (zero-width) or several (NFKC '…')."""
+    out_chars: list[str] = []
+    out_origin: list[int] = []
+    for ch, src in zip(chars, origin):
+        if ch.isascii():
+            out_chars.append(ch)
+            out_origin.append(src)
+            continue
+        if ch in _DELETE:
+            continue
+        mapped = ch.translate(_ONE_TO_ONE)
+        if mapped == ch:
+            mapped = unicodedata.normalize("NFKC", ch)
+            if unicodedata.category(ch) == "Zs":
+                mapped = " "
+        out_chars.extend(mapped)
+        out_origin.extend([src] * len(mapped))
+    return out_chars, out_origin

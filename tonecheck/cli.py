@@ -1,0 +1,281 @@
+"""The ``tonecheck`` command: parses arguments, calls the library, renders; maps errors to exit codes here only.
+
+Streams come in an :class:`Environment`, so tests call ``main([...], env)`` with in-memory streams and need
+neither a subprocess nor patching of ``sys``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import IO, Any
+
+from .errors import InputError, ModelUnavailable, RulePackError, ToneCheckError, UnknownPack
+from .report import Report
+from .settings import Settings, load_settings
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    FINDINGS = 1  # verdict review or block
+    INPUT_ERROR = 2  # usage, unreadable input, unknown pack
+    RULE_PACK_ERROR = 3
+    MODEL_UNAVAILABLE = 4
+    INTERRUPTED = 130
+
+
+# (exception type, exit status): first match wins, so subclasses come first.
+ERROR_EXIT = (
+    (UnknownPack, ExitStatus.INPUT_ERROR),
+    (RulePackError, ExitStatus.RULE_PACK_ERROR),
+    (ModelUnavailable, ExitStatus.MODEL_UNAVAILABLE),
+    (InputError, ExitStatus.INPUT_ERROR),
+    (ToneCheckError, ExitStatus.INPUT_ERROR),
+)
+
+# Modules that add a subcommand with ``add_parser(subparsers)``; imported lazily so ``check`` starts fast.
+_SUBCOMMANDS: list[str] = ["tonecheck.audit.command"]
+
+JSONL_BATCH = 32
+
+
+@dataclass
+class Environment:
+    """What a command may touch: its streams, whether stdout is a terminal, and the settings."""
+
+    stdin: IO[bytes] = field(default_factory=lambda: sys.stdin.buffer)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
+    settings: Settings | None = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tonecheck", description="Check the tone of customer-support replies before they are sent."
+    )
+    parser.add_argument("--config", help="settings file (TOML); default: $TONECHECK_CONFIG")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_check_parser(sub)
+    for module in _SUBCOMMANDS:
+        importlib.import_module(module).add_parser(sub)
+    return parser
+
+
+def _add_check_parser(sub: Any) -> None:
+    p = sub.add_parser("check", help="check one draft, or many as JSON lines", description=(
+        "Check a draft reply. Exit status: 0 ok, 1 review/block, 2 usage or input error, "
+        "3 rule-pack error, 4 model unavailable."
+    ))
+    p.add_argument("file", nargs="?", default="-", help="draft file, or - for standard input (default)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
+    p.add_argument("--pack", help="rule pack to use (default: the configured default pack)")
+    p.add_argument("--jsonl", action="store_true",
+                   help='input is JSON lines {"id": ..., "text": ...}; output one JSON report per line')
+    p.add_argument("--no-model", action="store_true", help="rules only: skip the tone model (faster)")
+    p.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    p.set_defaults(func=run_check)
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Entry point: the one place exceptions become exit codes and one-line messages."""
+    env = env or Environment()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage
+        return int(exc.code or 0)
+    try:
+        if env.settings is None:
+            env.settings = load_settings(args.config)
+        return int(args.func(args, env))
+    except KeyboardInterrupt:
+        env.stderr.write("tonecheck: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except ToneCheckError as exc:
+        if args.traceback:
+            raise
+        env.stderr.write(f"tonecheck: error: {exc}\n")
+        return next(code for kind, code in ERROR_EXIT if isinstance(exc, kind))
+
+
+def make_checker(env: Environment, *, no_model: bool = False) -> Any:
+    """The CLI's one Checker, built from the merged settings (``--no-model`` switches the model off)."""
+    from dataclasses import replace
+
+    from .api import Checker
+
+    settings = env.settings or load_settings()
+    if no_model:
+        settings = replace(settings, use_model=False)
+    return Checker.load(settings)
+
+
+def read_input(path: str, stdin: IO[bytes]) -> str:
+    """Read a draft as UTF-8; undecodable bytes are an input error that says where."""
+    try:
+        if path == "-":
+            data = stdin.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{'standard input' if path == '-' else path} is not UTF-8 text "
+            f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def run_check(args: argparse.Namespace, env: Environment) -> int:
+    if args.jsonl:
+        return _run_jsonl(args, env)
+    text = read_input(args.file, env.stdin)
+    checker = make_checker(env, no_model=args.no_model)
+    report = checker.check(text, pack=args.pack)
+    if args.format == "json":
+        json.dump(report.to_dict(), env.stdout, ensure_ascii=False, indent=2)
+        env.stdout.write("\n")
+    else:
+        color = args.color == "always" or (args.color == "auto" and env.stdout_isatty)
+        env.stdout.write(render_text(text, report, color=color))
+    return ExitStatus.OK if report.verdict == "ok" else ExitStatus.FINDINGS
+
+
+def _iter_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Any, str | None, str | None]]:
+    """(line number, id, text, error) per non-blank line; a bad line yields an error, never stops the run."""
+    for lineno, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield lineno, None, None, "line is not UTF-8"
+            continue
+        except json.JSONDecodeError as exc:
+            yield lineno, None, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+            continue
+        if not isinstance(item, dict):
+            yield lineno, None, None, 'expected an object like {"id": ..., "text": ...}'
+            continue
+        text = item.get("text")
+        if not isinstance(text, str):
+            yield lineno, item.get("id"), None, "field 'text' must be a string"
+            continue
+        yield lineno, item.get("id"), text, None
+
+
+def _run_jsonl(args: argparse.Namespace, env: Environment) -> int:
+    checker = make_checker(env, no_model=args.no_model)
+    checker.pack(args.pack)  # an unknown pack is a usage error before any line is read
+    if args.file == "-":
+        stream: IO[bytes] = env.stdin
+    else:
+        try:
+            stream = open(args.file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
+    worst = ExitStatus.OK
+    batch: list[tuple[int, Any, str]] = []
+
+    def emit(obj: dict[str, Any]) -> None:
+        env.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def flush() -> None:
+        nonlocal worst
+        if not batch:
+            return
+        for lineno, item_id, report in _check_batch(checker, batch, args.pack):
+            if isinstance(report, Report):
+                emit({"id": item_id, **report.to_dict()})
+                if report.verdict != "ok":
+                    worst = max(worst, ExitStatus.FINDINGS)
+            else:
+                emit({"id": item_id, "line": lineno, "error": report})
+                worst = ExitStatus.INPUT_ERROR
+        batch.clear()
+
+    try:
+        for lineno, item_id, text, error in _iter_jsonl(stream):
+            if error is not None:
+                flush()
+                emit({"id": item_id, "line": lineno, "error": error})
+                worst = ExitStatus.INPUT_ERROR
+                continue
+            batch.append((lineno, item_id, text))
+            if len(batch) >= JSONL_BATCH:
+                flush()
+        flush()
+    finally:
+        if stream is not env.stdin:
+            stream.close()
+    return worst
+
+
+def _check_batch(checker: Any, batch: list[tuple[int, Any, str]], pack: str | None) -> list[tuple[int, Any, Any]]:
+    """One check_many call for the batch; if one item is bad, check the rest singly so nothing is lost."""
+    try:
+        reports = checker.check_many([text for _, _, text in batch], pack=pack)
+        return [(lineno, item_id, r) for (lineno, item_id, _), r in zip(batch, reports)]
+    except InputError:
+        out = []
+        for lineno, item_id, text in batch:
+            try:
+                out.append((lineno, item_id, checker.check(text, pack=pack)))
+            except InputError as exc:
+                out.append((lineno, item_id, str(exc)))
+        return out
+
+
+# ----------------------------------------------------------------------------- text rendering
+
+_SEVERITY_COLOR = {"error": "\x1b[1;41;97m", "warning": "\x1b[1;43;30m", "info": "\x1b[4;36m"}
+_RESET = "\x1b[0m"
+_VERDICT_COLOR = {"block": "\x1b[1;31m", "review": "\x1b[1;33m", "ok": "\x1b[1;32m"}
+
+
+def render_text(text: str, report: Report, *, color: bool) -> str:
+    """The draft with flagged spans marked, then one line per finding, then tone and verdict."""
+    out = io.StringIO()
+    out.write(_highlight(text, report, color).rstrip("\n") + "\n\n")
+    for f in report.findings:
+        line = text.count("\n", 0, f.start) + 1
+        col = f.start - (text.rfind("\n", 0, f.start) + 1) + 1
+        sev = f"{_SEVERITY_COLOR[f.severity]}{f.severity}{_RESET}" if color else f.severity
+        out.write(f"{line}:{col}  {sev}  {f.category}  {f.rule_id}  “{f.text}”\n    {f.message}\n")
+        if f.suggestions:
+            out.write(f"    try: {' | '.join(f.suggestions)}\n")
+    if report.tone is not None:
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in report.tone.scores.items())
+        out.write(f"\ntone: {report.tone.label} ({scores})\n")
+        for s in report.sentences:
+            if s.tone is not None and s.tone.label == "rude":
+                out.write(f"  rude sentence: “{text[s.start:s.end]}” (p={s.tone.scores['rude']:.2f})\n")
+    n = len(report.findings)
+    verdict = f"{_VERDICT_COLOR[report.verdict]}{report.verdict}{_RESET}" if color else report.verdict
+    out.write(f"\n{n} finding{'s' if n != 1 else ''}; verdict: {verdict}\n")
+    return out.getvalue()
+
+
+def _highlight(text: str, report: Report, color: bool) -> str:
+    pieces = []
+    pos = 0
+    for f in report.findings:
+        if f.start < pos:
+            continue  # overlapping findings: the first one is marked, all are listed below
+        pieces.append(text[pos : f.start])
+        span = text[f.start : f.end]
+        pieces.append(f"{_SEVERITY_COLOR[f.severity]}{span}{_RESET}" if color else f"[[{span}]]")
+        pos = f.end
+    pieces.append(text[pos:])
+    return "".join(pieces)

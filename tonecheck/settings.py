@@ -1,0 +1,127 @@
+"""The one place settings are read: defaults, then a TOML file, then ``TONECHECK_*`` variables, then flags.
+
+Everything else receives a frozen :class:`Settings`; no other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ToneCheckError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "TONECHECK_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All knobs of the library, CLI, service and audit. Field names double as TOML keys and env suffixes."""
+
+    # rules
+    rules_dir: Path = PROJECT_ROOT / "rules"
+    default_pack: str = "default"
+    # tone model
+    model_dir: Path = PROJECT_ROOT / "models" / "tone"
+    use_model: bool = True
+    model_variant: str = "int8"  # int8 (shipped speed-up) or fp32
+    threads: int = 0  # torch intra-op threads; 0 = leave torch's default
+    batch_size: int = 64  # sentences per forward pass
+    # verdict thresholds on the reply's calibrated P(rude)
+    review_rude: float = 0.5
+    block_rude: float = 0.85
+    # input limits
+    max_chars: int = 100_000
+    # HTTP service
+    http_max_chars: int = 20_000
+    http_max_batch: int = 64
+    auth: bool = True
+    api_keys: tuple[str, ...] = ()
+    keys_file: Path | None = None
+    cors_origins: tuple[str, ...] = ()
+    http_host: str = "127.0.0.1"  # `tonecheck serve` bind address; loopback unless configured
+    http_port: int = 8080
+    http_workers: int = 0  # gunicorn worker processes; 0 = one per CPU core (each holds its own model)
+    http_threads: int = 4  # threads per worker: I/O overlap; checks run one at a time per worker
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    """Turn a TOML or environment value into the type of the field's default."""
+    if isinstance(target, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ToneCheckError(f"setting {name!r}: expected on/off, got {raw!r}")
+    if isinstance(target, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ToneCheckError(f"setting {name!r}: expected an integer, got {raw!r}") from None
+    if isinstance(target, float):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ToneCheckError(f"setting {name!r}: expected a number, got {raw!r}") from None
+    if isinstance(target, tuple):
+        if isinstance(raw, (list, tuple)):
+            return tuple(str(x).strip() for x in raw if str(x).strip())
+        return tuple(x.strip() for x in str(raw).split(",") if x.strip())
+    if isinstance(target, Path) or name.endswith(("_dir", "_file")):
+        return Path(raw).expanduser() if raw not in (None, "") else None
+    return raw
+
+
+def load_settings(
+    file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Merge defaults < TOML file < environment < keyword overrides (flags) into one frozen Settings.
+
+    The file may be named by ``TONECHECK_CONFIG``. Unknown keys are an error, so a typo never goes silent.
+    """
+    env = os.environ if env is None else env
+    defaults = Settings()
+    known = {f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name != "extra"}
+    merged: dict[str, Any] = {}
+
+    file = file or env.get(ENV_PREFIX + "CONFIG")
+    if file:
+        path = Path(file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ToneCheckError(f"{path}: settings file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ToneCheckError(f"{path}: invalid TOML: {exc}") from None
+        section = data.get("tonecheck", data)
+        for key, value in section.items():
+            if key not in known:
+                raise ToneCheckError(f"{path}: unknown setting {key!r}")
+            merged[key] = _coerce(key, value, known[key])
+
+    for key, default in known.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None:
+            merged[key] = _coerce(key, raw, default)
+
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key not in known:
+            raise ToneCheckError(f"unknown setting {key!r}")
+        merged[key] = value if not isinstance(value, str) else _coerce(key, value, known[key])
+    return replace(defaults, **merged)
