@@ -197,8 +197,10 @@ def join(texts: list[RealText], labels: dict[str, tuple[str, str | None]]) -> li
     missing = [t.id for t in texts if t.id not in labels]
     extra = sorted(set(labels) - {t.id for t in texts})
     if missing or extra:
-        raise LabelError(f"{len(missing)} texts unlabelled (first: {missing[:5]}); "
-                         f"{len(extra)} labels without text (first: {extra[:5]})")
+        raise LabelError(
+            f"{len(missing)} texts unlabelled (first: {missing[:5]}); "
+            f"{len(extra)} labels without text (first: {extra[:5]})"
+        )
     return [Item(t.id, t.group, t.source, t.text, *labels[t.id]) for t in texts]
 
 
