@@ -27,14 +27,15 @@ class BrokenMessage(Exception):
 
 @dataclass(frozen=True)
 class Parsed:
-    """The fields of one mail the audit needs, with ``body`` already cut to the agent's own words."""
+    """One mail's fields for the audit: ``body`` holds the agent's own words, or ``error`` says why not."""
 
     message_id: str
     agent: str
     agent_name: str
     sent_at: str
     subject: str
-    body: str
+    body: str = ""
+    error: str | None = None
 
 
 # Quoted history in HTML mail: Gmail, Apple Mail (blockquote type=cite), Outlook's reply header, Yahoo.
@@ -120,7 +121,7 @@ def html_to_text(markup: str) -> str:
 
 
 def parse_message(msg: EmailMessage) -> Parsed:
-    """Header fields and the agent's words of one parsed mail; raises BrokenMessage with the reason."""
+    """Header fields and the agent's words of one mail; a bad body keeps the headers for the error row."""
     try:
         sender = str(msg.get("From", "") or "")
         subject = str(msg.get("Subject", "") or "")
@@ -128,7 +129,10 @@ def parse_message(msg: EmailMessage) -> Parsed:
     except Exception as exc:
         raise BrokenMessage(f"bad header: {type(exc).__name__}") from None
     agent, agent_name = normalise_agent(sender)
-    text = _reply_text(msg)
+    try:
+        text, error = _reply_text(msg), None
+    except BrokenMessage as exc:
+        text, error = "", str(exc)
     return Parsed(
         message_id=message_id_of(msg),
         agent=agent,
@@ -136,6 +140,7 @@ def parse_message(msg: EmailMessage) -> Parsed:
         sent_at=iso_date(date),
         subject=subject.strip(),
         body=text,
+        error=error,
     )
 
 
@@ -181,7 +186,7 @@ def _decode(part: EmailMessage) -> str:
     except LookupError:
         raise BrokenMessage(f"unknown charset {charset!r}") from None
     except UnicodeDecodeError as exc:
-        raise BrokenMessage(f"undecodable bytes for charset {charset!r} at byte {exc.start}") from None
+        raise BrokenMessage(f"undecodable bytes for charset {charset!r}") from None
     if "\x00" in text:
         raise BrokenMessage("binary body (NUL characters)")
     return text

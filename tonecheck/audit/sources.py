@@ -168,6 +168,7 @@ def _mail_item(raw: bytes, source: str) -> Item:
         sent_at=parsed.sent_at,
         subject=parsed.subject,
         text=parsed.body,
+        error=parsed.error,
     )
 
 
@@ -231,7 +232,7 @@ def _read_csv(file: Path, fields: FieldMap) -> Iterator[Item]:
         if fields.body not in reader.fieldnames and fields.html not in reader.fieldnames:
             yield _input_error(file, f"CSV has neither a {fields.body!r} nor a {fields.html!r} column")
             return
-        row_number = 1
+        row_number = 0
         while True:
             row_number += 1
             try:
@@ -241,7 +242,7 @@ def _read_csv(file: Path, fields: FieldMap) -> Iterator[Item]:
             except csv.Error as exc:
                 yield _input_error(file, f"row {row_number}: bad CSV: {exc}")
                 continue
-            yield _export_item(row, fields, f"{file}:row {reader.line_num}")
+            yield _export_item(row, fields, f"{file}:row {row_number}")
 
 
 def _read_jsonl(file: Path, fields: FieldMap) -> Iterator[Item]:
