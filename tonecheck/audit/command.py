@@ -1,4 +1,8 @@
-"""``tonecheck audit``: argument parsing and wiring only; the work is in sources, runner, store and report."""
+"""``tonecheck audit``: argument parsing and wiring only; the work is in sources, runner, store and report.
+
+The audit's own dependencies (inscriptis, mail-parser-reply, matplotlib, tqdm; the ``audit`` extra) are
+imported when the command runs, not when the parser is built, so ``tonecheck check`` works without them.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .report import write_outputs
-from .runner import RunOptions, run_audit
-from .sources import FieldMap, InputSpec, check_paths
-from .store import AuditStore
+from ..errors import InputError, ToneCheckError
 
 DEFAULT_DB_NAME = "audit.sqlite"
-_FIELDS = ("id", "agent", "time", "subject", "body", "html")
+# Export field names and their defaults (mirrors sources.FieldMap, kept here so --help needs no extra).
+_FIELDS = {
+    "id": "id", "agent": "agent", "time": "sent_at", "subject": "subject", "body": "body", "html": "html",
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,12 +39,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=_positive_int, default=32, help="messages per check (default: 32)")
     p.add_argument("--no-model", action="store_true", help="rules only: skip the tone model (faster)")
     p.add_argument("--title", default="tonecheck audit", help="title of report.html")
-    defaults = FieldMap()
     for fmt in ("csv", "jsonl"):
         note = " (dotted paths allowed)" if fmt == "jsonl" else ""
         group = p.add_argument_group(f"{fmt.upper()} export fields{note}")
-        for name in _FIELDS:
-            group.add_argument(f"--{fmt}-{name}", default=getattr(defaults, name), metavar="NAME",
+        for name, default in _FIELDS.items():
+            group.add_argument(f"--{fmt}-{name}", default=default, metavar="NAME",
                                help=f"{name} {'column' if fmt == 'csv' else 'field'} (default: %(default)s)")
     p.set_defaults(func=run_command)
 
@@ -53,13 +55,24 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _field_map(args: argparse.Namespace, fmt: str) -> FieldMap:
+def _field_map(args: argparse.Namespace, fmt: str) -> Any:
+    from .sources import FieldMap
+
     return FieldMap(**{name: getattr(args, f"{fmt}_{name}") for name in _FIELDS})
 
 
 def run_command(args: argparse.Namespace, env: Any) -> int:
     """Audit, then write the outputs. Ctrl-C propagates to cli.main (exit 130); stored batches are kept."""
     from ..cli import make_checker
+
+    try:
+        from .report import write_outputs
+        from .runner import RunOptions, run_audit
+        from .sources import InputSpec, check_paths
+        from .store import AuditStore
+    except ImportError as exc:
+        raise ToneCheckError(f"tonecheck audit needs the 'audit' extra ({exc.name} is missing): "
+                             "pip install 'tonecheck[audit]'") from None
 
     check_paths(args.inputs)
     if args.out.exists() and not args.out.is_dir():

@@ -185,7 +185,7 @@ def _decode(part: EmailMessage) -> str:
         text = payload.decode(charset, errors="strict")
     except LookupError:
         raise BrokenMessage(f"unknown charset {charset!r}") from None
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise BrokenMessage(f"undecodable bytes for charset {charset!r}") from None
     if "\x00" in text:
         raise BrokenMessage("binary body (NUL characters)")
