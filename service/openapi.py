@@ -1,0 +1,447 @@
+"""The OpenAPI 3.1 document served at /openapi.json. Tests validate real responses against these schemas.
+
+Schemas are JSON Schema 2020-12 (OpenAPI 3.1), so ``jsonschema`` checks them directly.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tonecheck import __version__
+from tonecheck.report import CATEGORIES, SEVERITIES, TONE_LABELS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer", "minimum": 0}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message", "field", "request_id"],
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {
+                        "type": "string",
+                        "description": "stable machine-readable reason, e.g. invalid_field, text_too_long",
+                    },
+                    "message": _STR,
+                    "field": {
+                        "type": ["string", "null"],
+                        "description": "the request field at fault, if any",
+                    },
+                    "request_id": {"type": ["string", "null"]},
+                },
+            }
+        },
+    },
+    "Tone": {
+        "type": "object",
+        "required": ["label", "scores"],
+        "additionalProperties": False,
+        "properties": {
+            "label": {"enum": list(TONE_LABELS)},
+            "scores": {
+                "type": "object",
+                "required": list(TONE_LABELS),
+                "additionalProperties": False,
+                "properties": {k: {"type": "number", "minimum": 0, "maximum": 1} for k in TONE_LABELS},
+            },
+        },
+    },
+    "Finding": {
+        "type": "object",
+        "required": ["rule_id", "category", "severity", "start", "end", "text", "message", "suggestions"],
+        "additionalProperties": False,
+        "properties": {
+            "rule_id": _STR,
+            "category": {"enum": list(CATEGORIES)},
+            "severity": {"enum": list(SEVERITIES)},
+            "start": {**_INT, "description": "Unicode code point offset (Python str index) into the text"},
+            "end": _INT,
+            "text": _STR,
+            "message": _STR,
+            "suggestions": {"type": "array", "items": _STR},
+        },
+    },
+    "Report": {
+        "type": "object",
+        "required": ["text_length", "findings", "sentences", "tone", "verdict"],
+        "additionalProperties": False,
+        "properties": {
+            "text_length": _INT,
+            "findings": {"type": "array", "items": _ref("Finding")},
+            "sentences": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["start", "end", "tone"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "start": _INT,
+                        "end": _INT,
+                        "tone": {"anyOf": [_ref("Tone"), {"type": "null"}]},
+                    },
+                },
+            },
+            "tone": {"anyOf": [_ref("Tone"), {"type": "null"}], "description": "null when the model is off"},
+            "verdict": {"enum": ["block", "review", "ok"]},
+        },
+    },
+    "CheckRequest": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+            "text": {
+                "type": "string",
+                "description": "the draft; at most http_max_chars characters (20,000)",
+            },
+            "pack": {"type": "string", "description": "rule pack name; default: the configured default pack"},
+        },
+    },
+    "BatchRequest": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "description": "at most http_max_batch items (64)",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "text"],
+                    "properties": {"id": _STR, "text": _STR},
+                },
+            },
+            "pack": _STR,
+        },
+    },
+    "BatchResponse": {
+        "type": "object",
+        "required": ["results"],
+        "additionalProperties": False,
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "report"],
+                    "additionalProperties": False,
+                    "properties": {"id": _STR, "report": _ref("Report")},
+                },
+            }
+        },
+    },
+    "Packs": {
+        "type": "object",
+        "required": ["packs"],
+        "properties": {
+            "packs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "description", "extends", "rules"],
+                    "properties": {
+                        "name": _STR,
+                        "description": {"type": ["string", "null"]},
+                        "extends": {"type": ["string", "null"]},
+                        "rules": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "kind", "category", "severity", "message", "description"],
+                                "properties": {
+                                    "id": _STR,
+                                    "kind": _STR,
+                                    "category": {"enum": list(CATEGORIES)},
+                                    "severity": {"enum": list(SEVERITIES)},
+                                    "message": _STR,
+                                    "description": _STR,
+                                    "words": {"type": "array", "items": _STR},
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "ok"}},
+    },
+    "Ready": {
+        "type": "object",
+        "required": ["status", "packs", "model"],
+        "additionalProperties": False,
+        "properties": {
+            "status": {"const": "ready"},
+            "packs": {"type": "array", "items": _STR},
+            "model": {
+                "type": "boolean",
+                "description": "whether the tone model is loaded (false: rules only)",
+            },
+        },
+    },
+    "LtCheckForm": {
+        "type": "object",
+        "required": ["language"],
+        "properties": {
+            "text": {"type": "string", "description": "plain text; either text or data is required"},
+            "data": {
+                "type": "string",
+                "description": 'annotated text as JSON: {"annotation":[{"text":"..."},{"markup":"<b>",'
+                '"interpretAs":""}]}; markup is not checked but counts toward offsets',
+            },
+            "language": {
+                "type": "string",
+                "description": "en, en-US, en-GB, en-AU, en-CA, en-NZ, en-ZA or auto",
+            },
+            "enabledRules": {"type": "string", "description": "comma-separated rule ids (rule or rule_id)"},
+            "disabledRules": {"type": "string", "description": "comma-separated rule ids to drop"},
+            "enabledCategories": _STR,
+            "disabledCategories": _STR,
+            "enabledOnly": {"type": "string", "enum": ["true", "false"]},
+            "username": {
+                "type": "string",
+                "description": "ignored; LanguageTool clients send it with apiKey",
+            },
+            "apiKey": {"type": "string", "description": "API key (alternative to the Authorization header)"},
+            "pack": {"type": "string", "description": "tonecheck extension: rule pack name"},
+        },
+    },
+    "LtMatch": {
+        "type": "object",
+        "required": [
+            "message",
+            "shortMessage",
+            "replacements",
+            "offset",
+            "length",
+            "context",
+            "sentence",
+            "type",
+            "rule",
+        ],
+        "properties": {
+            "message": _STR,
+            "shortMessage": _STR,
+            "replacements": {
+                "type": "array",
+                "items": {"type": "object", "required": ["value"], "properties": {"value": _STR}},
+            },
+            "offset": {**_INT, "description": "UTF-16 code units into the submitted text (markup included)"},
+            "length": {**_INT, "description": "UTF-16 code units"},
+            "context": {
+                "type": "object",
+                "required": ["text", "offset", "length"],
+                "properties": {"text": _STR, "offset": _INT, "length": _INT},
+            },
+            "sentence": _STR,
+            "type": {"type": "object", "required": ["typeName"], "properties": {"typeName": _STR}},
+            "rule": {
+                "type": "object",
+                "required": ["id", "description", "issueType", "category"],
+                "properties": {
+                    "id": _STR,
+                    "description": _STR,
+                    "issueType": _STR,
+                    "category": {
+                        "type": "object",
+                        "required": ["id", "name"],
+                        "properties": {"id": _STR, "name": _STR},
+                    },
+                },
+            },
+            "ignoreForIncompleteSentence": {"type": "boolean"},
+            "contextForSureMatch": {"type": "integer"},
+        },
+    },
+    "LtResponse": {
+        "type": "object",
+        "required": ["software", "language", "matches"],
+        "properties": {
+            "software": {
+                "type": "object",
+                "required": ["name", "version", "apiVersion"],
+                "properties": {"name": _STR, "version": _STR, "apiVersion": {"type": "integer"}},
+            },
+            "warnings": {"type": "object"},
+            "language": {
+                "type": "object",
+                "required": ["name", "code"],
+                "properties": {"name": _STR, "code": _STR, "detectedLanguage": {"type": "object"}},
+            },
+            "matches": {"type": "array", "items": _ref("LtMatch")},
+            "tonecheck": {
+                "type": "object",
+                "description": "extension: the Report's verdict and overall tone",
+                "required": ["verdict", "tone"],
+                "properties": {
+                    "verdict": {"enum": ["block", "review", "ok"]},
+                    "tone": {"anyOf": [_ref("Tone"), {"type": "null"}]},
+                },
+            },
+        },
+    },
+    "LtLanguages": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name", "code", "longCode"],
+            "additionalProperties": False,
+            "properties": {"name": _STR, "code": _STR, "longCode": _STR},
+        },
+    },
+}
+
+_AUTH_ERRORS = {"401": _error("missing or invalid API key (auth on)")}
+_CHECK_ERRORS = {
+    "400": _error("the body is not valid JSON (or data is not valid JSON on /v2)"),
+    **_AUTH_ERRORS,
+    "404": _error("unknown rule pack (field: pack)"),
+    "405": _error("wrong method; the Allow header lists the right one"),
+    "413": _error("text longer than http_max_chars, too many items, or body too large"),
+    "422": _error(
+        "a field is missing, of the wrong type, or not checkable (empty/binary text); field names it"
+    ),
+    "503": _error("the tone model is unavailable"),
+}
+_BEARER = [{"bearerAuth": []}]
+
+PATHS: dict[str, Any] = {
+    "/v1/check": {
+        "post": {
+            "summary": "Check one draft",
+            "security": _BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("CheckRequest")}},
+            },
+            "responses": {"200": _json(_ref("Report"), "the Report"), **_CHECK_ERRORS},
+        }
+    },
+    "/v1/check/batch": {
+        "post": {
+            "summary": "Check many drafts in one model pass; reports come back in request order",
+            "security": _BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("BatchRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("BatchResponse"), "one report per item, in order"),
+                **_CHECK_ERRORS,
+            },
+        }
+    },
+    "/v1/packs": {
+        "get": {
+            "summary": "Rule packs and their rules",
+            "security": _BEARER,
+            "responses": {
+                "200": _json(_ref("Packs"), "every pack"),
+                **_AUTH_ERRORS,
+                "405": _CHECK_ERRORS["405"],
+                "503": _CHECK_ERRORS["503"],
+            },
+        }
+    },
+    "/v2/check": {
+        "post": {
+            "summary": "LanguageTool-compatible check (form-encoded, as LanguageTool clients send it)",
+            "security": [{"bearerAuth": []}, {}],
+            "description": "With auth on, send the key as a Bearer token or as the form field apiKey.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {"schema": _ref("LtCheckForm")},
+                    "multipart/form-data": {"schema": _ref("LtCheckForm")},
+                },
+            },
+            "responses": {"200": _json(_ref("LtResponse"), "LanguageTool's response shape"), **_CHECK_ERRORS},
+        }
+    },
+    "/v2/languages": {
+        "get": {
+            "summary": "Languages, in LanguageTool's shape (public)",
+            "responses": {
+                "200": _json(_ref("LtLanguages"), "supported languages"),
+                "405": _CHECK_ERRORS["405"],
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Process is up (public)",
+            "responses": {"200": _json(_ref("Health"), "up"), "405": _CHECK_ERRORS["405"]},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "Model and rule packs loaded (public)",
+            "responses": {
+                "200": _json(_ref("Ready"), "ready to check"),
+                "405": _CHECK_ERRORS["405"],
+                "503": _error("not ready: the model is unavailable"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document (public)",
+            "responses": {
+                "200": _json({"type": "object"}, "OpenAPI 3.1 document"),
+                "405": _CHECK_ERRORS["405"],
+            },
+        }
+    },
+    "/": {
+        "get": {
+            "summary": "The draft page for reps (HTML, public; calls /v1/check)",
+            "responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": _STR}}}},
+        }
+    },
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "tonecheck",
+        "version": __version__,
+        "description": "Tone checks for customer-support replies. Every error under /v1 and /v2 is an "
+        "Error object. Unknown paths answer 404 with an Error object.",
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "description": "tonecheck API key"}
+        },
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """A fresh copy, so no caller can change what the next request sees."""
+    return copy.deepcopy(_DOCUMENT)
