@@ -15,8 +15,9 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.utils import parseaddr, parsedate_to_datetime
 
-from inscriptis import get_text
+from inscriptis import Inscriptis, get_text
 from lxml import html as lxml_html
+from lxml.etree import ParserError
 
 from .quotes import strip_reply
 
@@ -107,17 +108,18 @@ def iso_date(value: str) -> str:
 
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML body without quoted blocks; inscriptis keeps paragraphs and lists apart."""
-    if not markup.strip():
+    markup = markup.strip()
+    if not markup:
         return ""
     try:
-        tree = lxml_html.fromstring(markup)
-        for node in tree.xpath(_HTML_QUOTE_XPATH):
-            parent = node.getparent()
-            if parent is not None:
-                node.drop_tree()
-        return get_text(lxml_html.tostring(tree, encoding="unicode"))
-    except Exception:  # lxml rejects some fragments (e.g. only a comment); inscriptis parses leniently
+        tree = lxml_html.document_fromstring(markup)  # a whole document: no synthetic wrapper to indent
+    except (ParserError, ValueError):
         return get_text(markup)
+    for node in tree.xpath(_HTML_QUOTE_XPATH):
+        if node.getparent() is not None:
+            node.drop_tree()
+    text = Inscriptis(tree).get_text()
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
 def parse_message(msg: EmailMessage) -> Parsed:

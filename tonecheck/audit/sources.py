@@ -311,8 +311,13 @@ def _has_undecodable(value: str) -> bool:
 def _count_file(file: Path, kind: str) -> int:
     if kind == "eml":
         return 1
+    if kind == "csv":
+        with file.open("r", encoding="utf-8", errors="replace", newline="") as text:
+            try:
+                return max(1, sum(1 for _ in csv.reader(text)) - 1)
+            except csv.Error:
+                return 1
     with file.open("rb") as fh:
         if kind == "mbox":
             return max(1, sum(1 for line in fh if line.startswith(b"From ")))
-        lines = sum(1 for line in fh if line.strip())
-    return max(1, lines - 1) if kind == "csv" else max(1, lines)
+        return max(1, sum(1 for line in fh if line.strip()))

@@ -1,0 +1,155 @@
+"""Quote and signature stripping on replies shaped like real Gmail, Outlook and Apple Mail output."""
+
+from __future__ import annotations
+
+import pytest
+
+from tonecheck.audit import quotes
+from tonecheck.audit.quotes import strip_reply
+
+GMAIL = """Hi Maria,
+
+Your refund was issued today and should arrive within 5 business days.
+
+Thanks,
+Jamie Lee
+Support Team, Acme
+
+On Tue, Mar 3, 2026 at 9:14 AM Maria Gomez <
+maria.gomez@example.org> wrote:
+
+> Hello, where is my refund? You people are useless.
+>
+> Maria
+"""
+
+OUTLOOK_WEB = """Hello Tom,
+
+I've sent a replacement charger today.
+
+Kind Regards,
+Pat Quinn
+Customer Care | Acme Corp
+
+________________________________
+From: Tom Baker <tom@example.com>
+Sent: Monday, March 2, 2026 4:01 PM
+To: Support <support@acme.example>
+Subject: Broken charger
+
+My charger stopped working after two days. This is a scam.
+"""
+
+OUTLOOK_DESKTOP = """Hi Sam,
+
+We have reset your password; please try again.
+
+-----Original Message-----
+From: Sam <sam@example.com>
+Sent: Monday, March 2, 2026 4:01 PM
+To: Support
+Subject: Locked out
+
+I can't log in, idiots.
+"""
+
+OUTLOOK_GERMAN = """Hallo Frau Weber,
+
+Ihre Bestellung ist heute verschickt worden.
+
+Mit freundlichen Grüßen
+Kim Ode
+
+Von: Anna Weber <anna@example.de>
+Gesendet: Montag, 2. März 2026 10:00
+An: Support <support@acme.example>
+Betreff: Bestellung
+
+Wo bleibt meine Bestellung?
+"""
+
+APPLE_IPHONE = """Hi Lena,
+
+I've restored your notes from last night's backup.
+
+Sent from my iPhone
+
+> On 2 Mar 2026, at 10:02, Lena Fischer <lena@example.de> wrote:
+>
+> The app deleted all my notes!! Useless.
+"""
+
+APPLE_MAIL = """Hi Lena,
+
+Your notes are back.
+
+Kim
+
+> On 2. Mar 2026, at 10:02, Lena Fischer <lena@example.de> wrote:
+>
+> Where are my notes?
+"""
+
+INTERLEAVED = """Hi Ann,
+
+> Can I change my plan?
+Yes, from the billing page.
+
+> And get a refund? You people are thieves.
+Refunds are possible within 14 days.
+
+--
+Kim
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "gone"),
+    [
+        (GMAIL, "Your refund was issued today", ["useless", "wrote:", "Jamie Lee", "Thanks,"]),
+        (OUTLOOK_WEB, "I've sent a replacement charger today.", ["scam", "From:", "Pat Quinn", "____"]),
+        (OUTLOOK_DESKTOP, "We have reset your password", ["idiots", "Original Message", "Sent:"]),
+        (OUTLOOK_GERMAN, "Ihre Bestellung ist heute verschickt worden.", ["Von:", "Wo bleibt", "Kim Ode"]),
+        (APPLE_IPHONE, "I've restored your notes", ["Sent from my iPhone", "Useless", "wrote:"]),
+        (APPLE_MAIL, "Your notes are back.", ["Where are my notes", "wrote:"]),
+        (INTERLEAVED, "Refunds are possible within 14 days.", ["thieves", "Can I change", "Kim"]),
+    ],
+    ids=["gmail", "outlook-web", "outlook-original-message", "outlook-german", "apple-iphone", "apple-mail",
+         "interleaved"],
+)
+def test_keeps_only_the_agents_words(text: str, kept: str, gone: list[str]) -> None:
+    body = strip_reply(text)
+    assert kept in body
+    for fragment in gone:
+        assert fragment not in body
+    assert body == body.strip()
+
+
+def test_interleaved_answers_are_all_kept() -> None:
+    body = strip_reply(INTERLEAVED)
+    assert body.startswith("Hi Ann,")
+    assert "Yes, from the billing page." in body
+    assert ">" not in body
+
+
+def test_hyphen_lists_are_not_mistaken_for_a_signature() -> None:
+    text = "Hi,\n\nTo fix it:\n- open Settings\n- tap Reset\n\nBest regards,\nKim\n"
+    assert strip_reply(text) == "Hi,\n\nTo fix it:\n- open Settings\n- tap Reset"
+
+
+def test_a_reply_that_is_only_quote_is_empty() -> None:
+    assert strip_reply("On Tue, Mar 3, 2026 at 9:14 AM Maria <m@example.org> wrote:\n> Hello?\n") == ""
+
+
+def test_windows_line_endings() -> None:
+    assert strip_reply("Hi,\r\n\r\nDone.\r\n\r\n-----Original Message-----\r\nFrom: x\r\n") == "Hi,\n\nDone."
+
+
+def test_parser_failure_falls_back_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(text: str) -> str:
+        raise RuntimeError("regex blew up")
+
+    monkeypatch.setattr(quotes, "_library_body", broken)
+    assert strip_reply(OUTLOOK_DESKTOP) == "Hi Sam,\n\nWe have reset your password; please try again."
+    gmail = strip_reply(GMAIL)
+    assert "useless" not in gmail and gmail.startswith("Hi Maria,")
