@@ -120,7 +120,8 @@ class Checker:
 
     @property
     def ready(self) -> bool:
-        return self.settings.default_pack in self._packs and (self.classifier is not None or not self.settings.use_model)
+        model_ok = self.classifier is not None or not self.settings.use_model
+        return self.settings.default_pack in self._packs and model_ok
 
     # ----------------------------------------------------------------- stages
 

@@ -39,8 +39,13 @@ ERROR_EXIT = (
     (ToneCheckError, ExitStatus.INPUT_ERROR),
 )
 
-# Modules that add a subcommand with ``add_parser(subparsers)``; imported lazily so ``check`` starts fast.
-_SUBCOMMANDS: list[str] = ["tonecheck.audit.command"]
+# Subcommands that live in other modules, each exposing ``add_parser(subparsers)``: name → (module, extra, help).
+# A module is imported only when its command is run, so ``check`` never pays for Flask or matplotlib.
+_SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "audit": ("tonecheck.audit.command", "audit", "audit sent replies (mbox, .eml, CSV, JSONL) into a report"),
+    "serve": ("service.command", "service", "run the HTTP service under gunicorn"),
+    "keys": ("service.command", "service", "manage API keys for the HTTP service"),
+}
 
 JSONL_BATCH = 32
 
@@ -56,7 +61,8 @@ class Environment:
     settings: Settings | None = None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser for the command in ``argv``; other subcommands appear in ``--help`` by name only."""
     parser = argparse.ArgumentParser(
         prog="tonecheck", description="Check the tone of customer-support replies before they are sent."
     )
@@ -64,9 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_check_parser(sub)
-    for module in _SUBCOMMANDS:
-        importlib.import_module(module).add_parser(sub)
+    wanted = next((a for a in (argv or []) if not a.startswith("-")), None)
+    if wanted in _SUBCOMMANDS:
+        module, extra, _ = _SUBCOMMANDS[wanted]
+        _import_subcommand(module, extra).add_parser(sub)
+    for name, (_, _, help_text) in _SUBCOMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def _import_subcommand(module: str, extra: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ToneCheckError(
+            f"this command needs the {extra!r} extra ({exc.name} is missing): pip install 'tonecheck[{extra}]'"
+        ) from None
 
 
 def _add_check_parser(sub: Any) -> None:
@@ -87,7 +107,12 @@ def _add_check_parser(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     """Entry point: the one place exceptions become exit codes and one-line messages."""
     env = env or Environment()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser(argv)
+    except ToneCheckError as exc:
+        env.stderr.write(f"tonecheck: error: {exc}\n")
+        return ExitStatus.INPUT_ERROR
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage

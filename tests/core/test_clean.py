@@ -1,0 +1,122 @@
+"""Cleaning keeps offsets into the caller's exact string, whatever it had to normalise or drop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tonecheck import InputError, TextTooLong
+from tonecheck.clean import clean
+
+
+def _finding(report, category):
+    found = [f for f in report.findings if f.category == category]
+    assert found, f"no {category} finding in {report.to_dict()}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly that is asi\u200bnine.",  # zero-width space inside the word
+        "Honestly\u00a0that is asinine.",  # non-breaking space
+        "“Honestly” that is asinine.",  # curly quotes
+        "\ufeffHonestly that is asinine.",  # byte-order mark
+        "😀😀 Honestly that is asinine.",  # astral characters before the word
+        "Ｈonestly that is ａsinine.",  # full-width letters (NFKC)
+    ],
+)
+def test_offsets_survive_normalisation(rules_checker, text):
+    report = rules_checker.check(text)
+    f = _finding(report, "banned_word")
+    assert text[f.start : f.end] == f.text
+    assert f.text.replace("\u200b", "").lower().endswith("nine")
+    assert report.text_length == len(text)
+
+
+def test_curly_apostrophe_contraction_matches(rules_checker):
+    text = "You’re the only person who has had this problem!"
+    f = _finding(rules_checker.check(text), "isolating")
+    assert text[f.start : f.end] == f.text == "You’re the only person"
+
+
+def test_quoted_history_is_not_judged(rules_checker):
+    text = (
+        "Hi Sam,\n\nThanks for your patience, the parcel is on its way.\n\n"
+        "On Tue, 3 Mar 2026 at 10:02, Sam Jones <sam@example.com> wrote:\n"
+        "> This is asinine, you idiots lost my parcel!\n"
+    )
+    report = rules_checker.check(text)
+    assert report.findings == []
+    assert all(s.end <= text.index("On Tue") for s in report.sentences)
+
+
+def test_gt_quoted_lines_are_skipped_but_reply_below_is_checked(rules_checker):
+    text = "> you idiots\n> lost it\nSorry about that. As I already told you, it ships today."
+    report = rules_checker.check(text)
+    assert {f.category for f in report.findings} == {"blaming"}
+    f = report.findings[0]
+    assert text[f.start : f.end] == "As I already told you"
+
+
+def test_outlook_header_block_ends_the_reply(rules_checker):
+    text = (
+        "Thanks, I've refunded it.\n\n________________________________\n"
+        "From: Angry Customer <a@example.com>\nSent: Monday, March 2, 2026 9:00 AM\n"
+        "To: Support\nSubject: idiots\n\nYou idiots."
+    )
+    assert rules_checker.check(text).findings == []
+
+
+def test_html_mail_offsets_point_into_the_html(rules_checker):
+    text = "<html><body><p>Hi Sam,</p><p>That request is <b>asinine</b> &amp; you know it.</p></body></html>"
+    report = rules_checker.check(text)
+    f = _finding(report, "banned_word")
+    assert text[f.start : f.end] == "asinine"
+    assert all("<" not in text[s.start : s.end] or "</b>" in text[s.start : s.end] for s in report.sentences)
+
+
+def test_html_script_and_style_are_ignored(rules_checker):
+    text = "<html><head><style>.idiot{color:red}</style></head><body><div>Thanks for writing!</div></body></html>"
+    assert rules_checker.check(text).findings == []
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  "])
+def test_empty_text_is_an_input_error(rules_checker, text):
+    with pytest.raises(InputError, match="empty"):
+        rules_checker.check(text)
+
+
+def test_binary_text_is_an_input_error(rules_checker):
+    with pytest.raises(InputError, match="binary"):
+        rules_checker.check("PK\x03\x04\x00\x00\x08\x00garbage")
+
+
+def test_bytes_are_refused_with_a_hint(rules_checker):
+    with pytest.raises(InputError, match="decode"):
+        rules_checker.check(b"hello")  # type: ignore[arg-type]
+
+
+def test_one_megabyte_is_refused_with_the_limit(rules_checker):
+    text = "Thanks for your patience. " * 40_000  # ~1 MB
+    with pytest.raises(TextTooLong) as info:
+        rules_checker.check(text)
+    assert info.value.length == len(text) and info.value.limit == rules_checker.settings.max_chars
+    assert "limit" in str(info.value)
+
+
+def test_long_text_under_the_limit_is_checked(rules_checker):
+    text = ("Thanks for your patience. " * 3000) + "This is asinine."
+    report = rules_checker.check(text)
+    f = _finding(report, "banned_word")
+    assert text[f.start : f.end] == "asinine"
+
+
+def test_plain_ascii_takes_the_identity_path():
+    c = clean("Thanks, I'll send it today.")
+    assert c.origin is None and c.text == c.original
+
+
+def test_span_maps_deleted_characters_back():
+    c = clean("a\u200bb c")
+    assert c.text == "ab c"
+    assert c.span(0, 2) == (0, 3)
