@@ -16,7 +16,7 @@ import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def new_key(name: str) -> tuple[str, StoredKey]:
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     salt = secrets.token_bytes(16)
     digest = _derive(key, salt, SCRYPT["n"], SCRYPT["r"], SCRYPT["p"])
-    created = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
     scheme = f"scrypt:{SCRYPT['n']}:{SCRYPT['r']}:{SCRYPT['p']}"
     return key, StoredKey(name, key_id, salt.hex(), digest.hex(), created, scheme)
 

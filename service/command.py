@@ -110,6 +110,7 @@ def gunicorn_options(settings: Settings, cpu_count: int | None = None) -> dict[s
         "loglevel": "info",
         "proc_name": "tonecheck",
         "preload_app": False,  # each worker builds its own app and model after the fork
+        "control_socket_disable": True,  # gunicorn >= 25: no runtime control socket under $HOME
     }
 
 
@@ -143,7 +144,8 @@ class _GunicornApp:
         class App(BaseApplication):  # type: ignore[misc]
             def load_config(self) -> None:
                 for key, value in options.items():
-                    self.cfg.set(key, value)
+                    if key in self.cfg.settings:  # older gunicorn lacks some (control_socket_disable)
+                        self.cfg.set(key, value)
 
             def load(self) -> Any:
                 from . import create_app
