@@ -192,3 +192,15 @@ def test_highlight_marks_spans_and_skips_overlaps() -> None:
 def test_default_db_lives_in_out(full_audit: dict[str, Any]) -> None:
     assert (full_audit["out"] / "audit.sqlite").is_file()
     assert FIXTURES.is_dir()
+
+
+def test_progress_bar_when_asked(rules_checker: Checker, tmp_path: Path) -> None:
+    import io
+
+    from tonecheck.audit import RunOptions, run_audit
+
+    stream = io.StringIO()
+    with AuditStore(tmp_path / "db.sqlite") as store:
+        run_audit(spec_for("sent.mbox"), rules_checker, store, RunOptions(batch_size=4, progress=stream))
+    shown = stream.getvalue()
+    assert "auditing" in shown and "8/8" in shown and "msg/s" in shown

@@ -1,0 +1,79 @@
+"""report.html in a real headless browser: it renders, its charts are drawn, and it asks the network for nothing.
+
+Uses Debian's chromium driven by Playwright (never ``playwright install``). Off CI a missing browser skips
+the test; with CI=true it fails, so a CI image without chromium cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _need(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required on CI: apt-get install -y chromium; pip install playwright)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright is not installed")
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        _need("chromium is not installed")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_report_renders_offline_with_charts(browser: Any, full_audit: dict[str, Any]) -> None:
+    report = full_audit["out"] / "report.html"
+    requests: list[str] = []
+    errors: list[str] = []
+    page = browser.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(report.as_uri(), wait_until="load")
+
+    assert requests == [report.as_uri()]  # the page itself and nothing else: no CDN, fonts or images
+    assert errors == []
+    assert page.title() == "tonecheck audit"
+
+    for chart in ("#chart-tone svg", "#chart-categories svg"):
+        box = page.locator(chart).bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100, chart
+    bars = page.locator("#chart-categories svg g[id^='patch_']").count()
+    assert bars >= len(full_audit["summary"]["findings_by_category"])  # one bar per category, plus the frame
+    assert "Findings per category" in page.locator("#chart-categories").inner_text()
+
+    agent_rows = page.locator("#agents tbody tr")
+    assert agent_rows.count() == len(full_audit["summary"]["agents"])
+    assert "jamie.lee@acme.example" in page.locator("#agents").inner_text()
+
+    marks = page.locator("#worst mark")
+    assert marks.count() == 7
+    assert "As I already told you" in marks.all_inner_texts()
+    assert page.locator("#errors tbody tr").count() == len(full_audit["summary"]["error_reasons"])
+    page.close()
+
+
+def test_report_has_no_external_references(full_audit: dict[str, Any]) -> None:
+    page = full_audit["html"]
+    for needle in ("<script", "<link", "<img", "src=", "@import", "http-equiv"):
+        assert needle not in page, needle
+    references = re.findall(r'href="([^"]*)"', page) + re.findall(r"url\(([^)]*)\)", page)
+    assert references and all(ref.startswith("#") for ref in references), references  # SVG-internal only

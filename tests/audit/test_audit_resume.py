@@ -1,0 +1,86 @@
+"""Kill a real ``python -m tonecheck audit`` process after its first committed batch, restart it, and
+compare everything it wrote with an uninterrupted run of the same command."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tonecheck.audit.synthetic import write_mbox
+
+ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = 400
+
+
+def command(mbox: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "tonecheck", "audit", str(mbox), "--out", str(out), "--batch-size", "8"]
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["TONECHECK_USE_MODEL"] = "off"
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def stored(db: Path) -> int:
+    """Committed message rows, read through a separate connection; 0 while the database does not exist."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    except sqlite3.OperationalError:  # created but the schema is not committed yet
+        return 0
+
+
+def kill_after_first_batch(cmd: list[str], db: Path) -> int:
+    """Start the audit, SIGKILL it as soon as a batch is committed; return the rows stored at that point."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while stored(db) == 0:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "audit exited early"
+            assert time.monotonic() < deadline, "no batch committed within 120 s"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return stored(db)
+
+
+def test_killed_audit_resumes_to_the_same_result(tmp_path: Path) -> None:
+    mbox = write_mbox(tmp_path / "sent.mbox", MESSAGES)
+    killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
+
+    at_kill = kill_after_first_batch(command(mbox, killed_out), killed_out / "audit.sqlite")
+    assert 0 < at_kill < MESSAGES, "the kill must land mid-audit"
+    assert not (killed_out / "summary.json").exists()
+
+    resumed = subprocess.run(command(mbox, killed_out), cwd=ROOT, env=environment(), capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    done = re.search(r"(\d+) audited, (\d+) errors, (\d+) skipped", resumed.stderr)
+    assert done, resumed.stderr
+    audited, errors, skipped = map(int, done.groups())
+    assert skipped == at_kill  # everything committed before the kill is reused...
+    assert audited + errors == MESSAGES - at_kill  # ...and nothing is audited twice
+
+    clean = subprocess.run(command(mbox, clean_out), cwd=ROOT, env=environment(), capture_output=True,
+                           text=True, timeout=300)
+    assert clean.returncode == 0, clean.stderr
+    for name in ("messages.csv", "findings.csv", "summary.json", "report.html"):
+        assert (killed_out / name).read_bytes() == (clean_out / name).read_bytes(), name
+    with sqlite3.connect(killed_out / "audit.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM messages").fetchone() == (MESSAGES,
+                                                                                                 MESSAGES)
