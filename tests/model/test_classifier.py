@@ -1,0 +1,145 @@
+"""Behaviour of the real shipped tone model (models/tone/), not of a mock."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tonecheck.classify import ToneClassifier
+from tonecheck.errors import ModelUnavailable
+from tonecheck.report import TONE_LABELS, Tone
+
+SARCASTIC = "Thanks for your patience, I guess."
+ISOLATING = "You're the only person who has had this problems this often! How frustrating that must be for you."
+APOLOGY = ["Sorry about the missing items.", "I'll send them out to you today."]
+MIXED = [
+    "Hi Dana,",
+    "Thanks for your message.",
+    "I've checked your order and it shipped yesterday.",
+    "Honestly, if you had read the confirmation email you would know this already.",
+    "Best regards,",
+    "-Becky",
+]
+
+
+def test_sarcastic_thanks_is_not_polite(tone_int8: ToneClassifier) -> None:
+    sentences = [SARCASTIC]
+    tone = tone_int8.aggregate(sentences, tone_int8.predict(sentences))
+    assert tone.label != "polite"
+
+
+def test_isolating_seed_example_is_not_polite(tone_int8: ToneClassifier) -> None:
+    sentences = [
+        "You're the only person who has had this problems this often!",
+        "How frustrating that must be for you.",
+    ]
+    tone = tone_int8.aggregate(sentences, tone_int8.predict(sentences))
+    assert tone.label != "polite"
+    assert tone_int8.predict([ISOLATING])[0].label != "polite"
+
+
+def test_apology_with_action_is_polite_or_neutral(tone_int8: ToneClassifier) -> None:
+    tone = tone_int8.aggregate(APOLOGY, tone_int8.predict(APOLOGY))
+    assert tone.label in ("polite", "neutral")
+
+
+def test_rude_sentence_does_not_hide_in_a_polite_email(tone_int8: ToneClassifier) -> None:
+    tones = tone_int8.predict(MIXED)
+    reply = tone_int8.aggregate(MIXED, tones)
+    assert reply.scores["rude"] >= max(t.scores["rude"] for t in tones[1:3])
+    assert reply.label == "rude"
+
+
+def test_sign_offs_and_fragments_do_not_make_a_reply_rude(tone_int8: ToneClassifier) -> None:
+    sentences = ["Hi there,", "Your replacement card is on its way.", "Cheers,", "-Becky", "^TV"]
+    reply = tone_int8.aggregate(sentences, tone_int8.predict(sentences))
+    assert reply.label != "rude"
+    assert reply.scores["rude"] < 0.5
+
+
+def test_scores_are_probabilities_over_the_three_labels(tone_int8: ToneClassifier) -> None:
+    tones = tone_int8.predict(MIXED + [SARCASTIC])
+    for tone in [*tones, tone_int8.aggregate(MIXED, tones[: len(MIXED)])]:
+        assert set(tone.scores) == set(TONE_LABELS)
+        assert sum(tone.scores.values()) == pytest.approx(1.0, abs=1e-5)
+        assert all(0.0 <= p <= 1.0 for p in tone.scores.values())
+        assert tone.label == max(tone.scores, key=tone.scores.__getitem__)
+
+
+def test_batch_predictions_equal_single_predictions(tone_fp32: ToneClassifier) -> None:
+    sentences = MIXED + APOLOGY + [SARCASTIC, ISOLATING]
+    batch = tone_fp32.predict(sentences)
+    singles = [tone_fp32.predict([s])[0] for s in sentences]
+    for b, s in zip(batch, singles, strict=True):
+        assert b.label == s.label
+        for label in TONE_LABELS:
+            assert b.scores[label] == pytest.approx(s.scores[label], abs=1e-4)
+
+
+def test_batches_larger_than_batch_size_keep_input_order(tone_fp32: ToneClassifier) -> None:
+    sentences = (MIXED + APOLOGY + [SARCASTIC]) * 10
+    small = ToneClassifier(
+        tone_fp32.model,
+        tone_fp32.tokenizer,
+        temperature=tone_fp32.temperature,
+        aggregate_settings=tone_fp32.aggregate_settings,
+        batch_size=7,
+    )
+    assert [t.label for t in small.predict(sentences)] == [t.label for t in tone_fp32.predict(sentences)]
+
+
+def test_int8_agrees_with_fp32(tone_fp32: ToneClassifier, tone_int8: ToneClassifier) -> None:
+    sentences = MIXED + APOLOGY + [SARCASTIC, ISOLATING]
+    for a, b in zip(tone_fp32.predict(sentences), tone_int8.predict(sentences), strict=True):
+        assert a.label == b.label
+        assert a.scores["rude"] == pytest.approx(b.scores["rude"], abs=0.1)
+
+
+def test_empty_input_gives_no_tones(tone_int8: ToneClassifier) -> None:
+    assert tone_int8.predict([]) == []
+    assert tone_int8.aggregate([], []).label == "neutral"
+
+
+def test_aggregate_needs_one_tone_per_sentence(tone_int8: ToneClassifier) -> None:
+    with pytest.raises(ValueError):
+        tone_int8.aggregate(["One.", "Two."], [Tone("neutral", {"polite": 0, "neutral": 1, "rude": 0})])
+
+
+def test_missing_model_dir_names_path_and_rebuild_command(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ModelUnavailable) as info:
+        ToneClassifier.load(missing)
+    assert str(missing) in str(info.value)
+    assert "python -m models.train" in str(info.value)
+
+
+def test_missing_weights_file_is_reported(tmp_path: Path, model_dir: Path) -> None:
+    broken = tmp_path / "tone"
+    shutil.copytree(model_dir, broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(ModelUnavailable, match="model.safetensors"):
+        ToneClassifier.load(broken)
+
+
+def test_corrupt_weights_are_reported(tmp_path: Path, model_dir: Path) -> None:
+    broken = tmp_path / "tone"
+    shutil.copytree(model_dir, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ModelUnavailable, match="python -m models.train"):
+        ToneClassifier.load(broken)
+
+
+def test_corrupt_metadata_is_reported(tmp_path: Path, model_dir: Path) -> None:
+    broken = tmp_path / "tone"
+    shutil.copytree(model_dir, broken)
+    (broken / "tone.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="tone.json"):
+        ToneClassifier.load(broken)
+
+
+def test_unknown_variant_is_rejected(model_dir: Path) -> None:
+    with pytest.raises(ValueError, match="variant"):
+        ToneClassifier.load(model_dir, variant="fp8")
