@@ -1,0 +1,102 @@
+"""``tonecheck keys`` and ``tonecheck serve``'s checks, through the real CLI entry point with in-memory streams."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from service.auth import KeyStore
+from service.command import gunicorn_options, is_loopback, refusal
+from tonecheck import Settings, load_settings
+from tonecheck.cli import Environment, main
+
+
+def _run(argv: list[str], settings: Settings | None = None) -> tuple[int, str, str]:
+    env = Environment(
+        stdin=io.BytesIO(), stdout=io.StringIO(), stderr=io.StringIO(), stdout_isatty=False,
+        settings=settings or load_settings(env={}),
+    )
+    code = main(argv, env)
+    return code, env.stdout.getvalue(), env.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def test_keys_add_prints_once_and_stores_a_hash(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "keys.json"
+    code, out, err = _run(["keys", "add", "outlook-plugin", "--keys-file", str(path)])
+    assert code == 0
+    key = out.strip()
+    assert key.startswith("tck_") and len(key) > 40
+    assert "not shown again" in err and key not in err
+    assert key not in path.read_text()
+    assert KeyStore((), path).verify(key) == "outlook-plugin"
+
+    code, out, _ = _run(["keys", "list", "--keys-file", str(path)])
+    assert code == 0 and out.startswith("outlook-plugin\t")
+    assert key not in out and json.loads(path.read_text())["keys"][0]["hash"] not in out
+
+    code, _, err = _run(["keys", "add", "outlook-plugin", "--keys-file", str(path)])
+    assert code == 2 and "exists" in err
+
+
+def test_keys_remove_revokes(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    _, key_a, _ = _run(["keys", "add", "a", "--keys-file", str(path)])
+    _, key_b, _ = _run(["keys", "add", "b", "--keys-file", str(path)])
+    assert _run(["keys", "remove", "a", "--keys-file", str(path)])[0] == 0
+    store = KeyStore((), path)
+    assert store.verify(key_a.strip()) is None and store.verify(key_b.strip()) == "b"
+    code, _, err = _run(["keys", "remove", "a", "--keys-file", str(path)])
+    assert code == 2 and "no key named" in err
+    assert _run(["keys", "list", "--keys-file", str(path)])[1].count("\n") == 1
+
+
+def test_keys_file_from_settings_and_its_absence(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    code, out, _ = _run(["keys", "add", "ci"], replace(load_settings(env={}), keys_file=path))
+    assert code == 0 and KeyStore((), path).verify(out.strip()) == "ci"
+    code, _, err = _run(["keys", "add", "ci"], replace(load_settings(env={}), keys_file=None))
+    assert code == 2 and "--keys-file" in err
+    code, _, err = _run(["keys", "add", "bad name!", "--keys-file", str(path)])
+    assert code == 2
+
+
+def test_broken_keys_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text("{not json")
+    code, _, err = _run(["keys", "list", "--keys-file", str(path)])
+    assert code == 2 and str(path) in err
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
+     ("0.0.0.0", False), ("::", False), ("10.1.2.3", False), ("example.com", False)],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_serve_refuses_open_mode_beyond_loopback() -> None:
+    open_settings = load_settings(env={"TONECHECK_AUTH": "off"})
+    code, _, err = _run(["serve", "--host", "0.0.0.0", "--port", "8099"], open_settings)
+    assert code == 2 and "auth off" in err
+    assert refusal(replace(open_settings, http_host="127.0.0.1")) is None
+
+
+def test_serve_refuses_auth_without_keys() -> None:
+    code, _, err = _run(["serve", "--port", "8099"], load_settings(env={}))
+    assert code == 2 and "no API keys" in err
+    assert refusal(load_settings(env={"TONECHECK_API_KEYS": "k1,k2"})) is None
+
+
+def test_gunicorn_options_for_a_two_core_box() -> None:
+    options = gunicorn_options(load_settings(env={}), cpu_count=2)
+    assert options["bind"] == "127.0.0.1:8080"
+    assert options["workers"] == 2 and options["worker_class"] == "gthread" and options["threads"] == 4
+    assert options["accesslog"] is None and options["preload_app"] is False
+    ipv6 = gunicorn_options(replace(load_settings(env={}), http_host="::1", http_port=9000, http_workers=3))
+    assert ipv6["bind"] == "[::1]:9000" and ipv6["workers"] == 3
