@@ -255,7 +255,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}tr:nth-child(even) td{background
 .reply pre{white-space:pre-wrap;font:inherit;background:#fcfcfc;padding:.5em;margin:.5em 0}
 mark{padding:0 2px;border-radius:2px}mark.error{background:#f6b5b5}mark.warning{background:#fde6a6}
 mark.info{background:#cfe8f7}.verdict-block{color:#b00;font-weight:bold}.verdict-review{color:#a60;font-weight:bold}
-ul.f{margin:.3em 0;padding-left:1.2em}.muted{color:#777}
+ul.f{margin:.3em 0;padding-left:1.2em}.muted{color:#777}.scroll{overflow-x:auto}
 """
 
 
@@ -307,21 +307,24 @@ def _agent_table(summary: dict[str, Any]) -> str:
     rows = []
     for a in summary["agents"]:
         mix = a["tone_labels"]
-        mix_text = "—"
-        if mix:
-            mix_text = " / ".join(f"{_pct(mix[k], sum(mix.values())) or 0:.0f}%" for k in TONE_LABELS)
+        shares = [f"{_pct(mix[k], sum(mix.values())) or 0:.0f}%" if mix else "—" for k in TONE_LABELS]
         cats = "".join(f"<td>{a['findings_by_category'].get(c, 0)}</td>" for c in categories)
         rude = f"{a['mean_p_rude']:.2f}" if a["mean_p_rude"] is not None else "—"
         pct = f"{a['pct_with_findings']:.1f}%" if a["pct_with_findings"] is not None else "—"
+        cells = [a["replies_audited"], a["errors"], pct, a["findings"]]
         rows.append(
             f'<tr><td class="l">{e(a["agent"])}</td><td class="l">{e(a["name"])}</td>'
-            f"<td>{a['replies_audited']}</td>"
-            f"<td>{a['errors']}</td><td>{pct}</td>{cats}<td>{rude}</td><td>{mix_text}</td></tr>"
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + cats
+            + f"<td>{rude}</td>"
+            + "".join(f"<td>{s}</td>" for s in shares)
+            + "</tr>"
         )
+    labels = "".join(f"<th>% {label}</th>" for label in TONE_LABELS)
     return (
-        '<table id="agents"><thead><tr><th class="l">agent</th><th class="l">name</th>'
-        f"<th>replies audited</th><th>errors</th><th>% with findings</th>{head}<th>mean P(rude)</th>"
-        "<th>tone mix polite / neutral / rude</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        '<div class="scroll"><table id="agents"><thead><tr><th class="l">agent</th><th class="l">name</th>'
+        f"<th>replies audited</th><th>errors</th><th>% with findings</th><th>findings</th>{head}"
+        f"<th>mean P(rude)</th>{labels}</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
     )
 
 

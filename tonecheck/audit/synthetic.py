@@ -7,7 +7,7 @@ the audit does its real work (MIME, quote stripping, rules, tone) on each. Deter
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ CUSTOMER = ("Where is my refund?", "The charger broke after two days.", "I can't
 def reply(rng: random.Random, number: int) -> EmailMessage:
     """One synthetic sent reply with a quote of the customer's mail below the signature."""
     name, address = AGENTS[number % len(AGENTS)]
-    sent = datetime(2026, 3, 1, 9, tzinfo=timezone.utc) + timedelta(minutes=7 * number)
+    sent = datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(minutes=7 * number)
     body = "\n\n".join(
         [
             f"Hi customer {number},",

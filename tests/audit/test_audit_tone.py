@@ -1,0 +1,40 @@
+"""With the real tone model: per-agent mean tone and label mix, the tone chart, and worst-first ordering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audit_helpers import audit
+
+from tonecheck import Checker
+from tonecheck.audit import InputSpec
+
+REPLIES = [
+    ("p1", "kim@acme.example", "Thank you so much for your patience. I've refunded the order and I'm sorry "
+                               "for the trouble."),
+    ("p2", "kim@acme.example", "Thanks for getting in touch! Your replacement ships today; happy to help further."),
+    ("r1", "pat@acme.example", "Stop emailing us. This is your own fault and frankly we don't care. Deal with it."),
+    ("r2", "pat@acme.example", "Are you stupid? Read the manual before wasting my time again."),
+]
+
+
+def test_tone_is_aggregated_per_agent(checker: Checker, tmp_path: Path) -> None:
+    export = tmp_path / "replies.jsonl"
+    export.write_text(
+        "".join(f'{{"id": "{i}", "agent": "{a}", "body": "{b}"}}\n' for i, a, b in REPLIES), encoding="utf-8"
+    )
+    result = audit(checker, InputSpec((export,)), tmp_path / "out", batch_size=3)
+    summary = result["summary"]
+    agents: dict[str, Any] = {a["agent"]: a for a in summary["agents"]}
+    polite, rude = agents["kim@acme.example"], agents["pat@acme.example"]
+
+    assert summary["tone"]["scored"] == 4
+    assert polite["mean_p_rude"] < 0.5 < rude["mean_p_rude"]
+    assert sum(polite["tone_labels"].values()) == sum(rude["tone_labels"].values()) == 2
+    assert polite["tone_labels"]["rude"] == 0 and rude["tone_labels"]["rude"] >= 1
+    for row in result["messages"]:
+        scores = [float(row[k]) for k in ("p_polite", "p_neutral", "p_rude")]
+        assert abs(sum(scores) - 1) < 0.01 and row["tone_label"]
+    assert summary["worst"][0] in ("id:r1", "id:r2")
+    assert "Tone distribution" in result["html"]  # the histogram, not the rules-only fallback chart
