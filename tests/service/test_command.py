@@ -100,3 +100,18 @@ def test_gunicorn_options_for_a_two_core_box() -> None:
     assert options["accesslog"] is None and options["preload_app"] is False
     ipv6 = gunicorn_options(replace(load_settings(env={}), http_host="::1", http_port=9000, http_workers=3))
     assert ipv6["bind"] == "[::1]:9000" and ipv6["workers"] == 3
+
+
+def test_serve_settings_merge_file_then_flags(tmp_path: Path) -> None:
+    import argparse
+
+    from service.command import serve_settings
+
+    config = tmp_path / "tonecheck.toml"
+    config.write_text('[tonecheck]\nhttp_port = 9100\nhttp_workers = 3\nauth = false\ncors_origins = ["https://a.example"]\n')
+    args = argparse.Namespace(serve_config=str(config), host=None, port=9200, workers=None, threads=None)
+    settings = serve_settings(args, Environment(settings=None))
+    assert settings.http_port == 9200  # the flag wins over the file
+    assert settings.http_workers == 3 and settings.auth is False and settings.cors_origins == ("https://a.example",)
+    assert settings.threads == 1  # one torch thread per worker
+    assert gunicorn_options(settings)["bind"] == "127.0.0.1:9200"
