@@ -1,5 +1,5 @@
-"""Kill a real ``python -m tonecheck audit`` process after its first committed batch, restart it, and
-compare everything it wrote with an uninterrupted run of the same command."""
+"""Kill a real ``python -m tonecheck audit`` process after its first committed batch, interrupt the restart
+with Ctrl-C (SIGINT), restart again, and compare everything written with an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from tonecheck.audit.synthetic import write_mbox
 
 ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = 400
+MESSAGES = 240
 
 
 def command(mbox: Path, out: Path) -> list[str]:
@@ -40,32 +40,39 @@ def stored(db: Path) -> int:
         return 0
 
 
-def kill_after_first_batch(cmd: list[str], db: Path) -> int:
-    """Start the audit, SIGKILL it as soon as a batch is committed; return the rows stored at that point."""
+def interrupt(cmd: list[str], db: Path, sig: signal.Signals) -> tuple[int, int, str]:
+    """Start the audit, send ``sig`` once it has committed a new batch; return (exit code, rows stored, stderr)."""
+    before = stored(db)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     try:
-        while stored(db) == 0:
+        while stored(db) <= before:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "audit exited early"
             assert time.monotonic() < deadline, "no batch committed within 120 s"
             time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    return stored(db)
+    return proc.returncode, stored(db), err.decode()
 
 
 def test_killed_audit_resumes_to_the_same_result(tmp_path: Path) -> None:
     mbox = write_mbox(tmp_path / "sent.mbox", MESSAGES)
     killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
 
-    at_kill = kill_after_first_batch(command(mbox, killed_out), killed_out / "audit.sqlite")
+    db = killed_out / "audit.sqlite"
+    code, at_kill, _ = interrupt(command(mbox, killed_out), db, signal.SIGKILL)
+    assert code == -signal.SIGKILL
     assert 0 < at_kill < MESSAGES, "the kill must land mid-audit"
     assert not (killed_out / "summary.json").exists()
+
+    code, at_interrupt, err = interrupt(command(mbox, killed_out), db, signal.SIGINT)
+    assert code == 130, err
+    assert at_kill < at_interrupt < MESSAGES, "Ctrl-C must land mid-audit"
+    assert f"interrupted with {at_interrupt} messages stored" in err
 
     resumed = subprocess.run(command(mbox, killed_out), cwd=ROOT, env=environment(), capture_output=True,
                              text=True, timeout=300)
@@ -73,8 +80,8 @@ def test_killed_audit_resumes_to_the_same_result(tmp_path: Path) -> None:
     done = re.search(r"(\d+) audited, (\d+) errors, (\d+) skipped", resumed.stderr)
     assert done, resumed.stderr
     audited, errors, skipped = map(int, done.groups())
-    assert skipped == at_kill  # everything committed before the kill is reused...
-    assert audited + errors == MESSAGES - at_kill  # ...and nothing is audited twice
+    assert skipped == at_interrupt  # everything committed before the interruptions is reused...
+    assert audited + errors == MESSAGES - at_interrupt  # ...and nothing is audited twice
 
     clean = subprocess.run(command(mbox, clean_out), cwd=ROOT, env=environment(), capture_output=True,
                            text=True, timeout=300)

@@ -204,3 +204,20 @@ def test_progress_bar_when_asked(rules_checker: Checker, tmp_path: Path) -> None
         run_audit(spec_for("sent.mbox"), rules_checker, store, RunOptions(batch_size=4, progress=stream))
     shown = stream.getvalue()
     assert "auditing" in shown and "8/8" in shown and "msg/s" in shown
+
+
+def test_resuming_with_another_pack_or_model_setting_is_refused(rules_checker: Checker, full_audit: dict[str, Any],
+                                                               tmp_path: Path) -> None:
+    from tonecheck.audit import RunOptions, run_audit
+    from tonecheck.errors import InputError
+
+    db = tmp_path / "audit.sqlite"
+    db.write_bytes((full_audit["out"] / "audit.sqlite").read_bytes())
+    with AuditStore(db) as store:
+        store.conn.execute("UPDATE meta SET value = 'other' WHERE name = 'pack'")
+        store.conn.commit()
+        with pytest.raises(InputError, match="pack='other'"):
+            run_audit(spec_for("eml"), rules_checker, store, RunOptions())
+        assert store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 19
+        rows = dict(store.conn.execute("SELECT name, value FROM meta"))
+    assert rows["tone_model"] == "off"

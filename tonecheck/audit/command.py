@@ -82,7 +82,13 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
     stream = env.stderr if _isatty(env.stderr) else None
     db_path = args.db or args.out / DEFAULT_DB_NAME
     with AuditStore(db_path) as store:
-        stats = run_audit(spec, checker, store, RunOptions(args.pack, args.batch_size, stream))
+        try:
+            stats = run_audit(spec, checker, store, RunOptions(args.pack, args.batch_size, stream))
+        except KeyboardInterrupt:
+            stored = store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            env.stderr.write(f"tonecheck audit: interrupted with {stored} messages stored in {db_path}; "
+                             "run the same command again to resume\n")
+            raise
         summary = write_outputs(store, args.out, title=args.title)
     env.stderr.write(
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "

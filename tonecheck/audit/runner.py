@@ -39,6 +39,7 @@ class RunOptions:
 def run_audit(spec: InputSpec, checker: Any, store: AuditStore, options: RunOptions) -> RunStats:
     """Audit every input item not yet in ``store``; returns this run's counters."""
     pack_name = checker.pack(options.pack).spec.name  # unknown pack: a usage error before any work
+    store.bind({"pack": pack_name, "tone_model": "on" if checker.classifier is not None else "off"})
     max_chars = checker.settings.max_chars
     known = store.known_keys()
     stats = RunStats()

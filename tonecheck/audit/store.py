@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..report import Report
 from .sources import Item
 
@@ -94,6 +95,23 @@ class AuditStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def bind(self, settings: dict[str, str]) -> None:
+        """Record what the results depend on (pack, tone model) at the first run; refuse to mix later.
+
+        Resuming with another pack or with the model switched would silently mix two kinds of result in one
+        report, so it is an InputError (exit 2) that names the stored value.
+        """
+        with self.conn:
+            for name, value in settings.items():
+                row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+                if row is None:
+                    self.conn.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (name, value))
+                elif row[0] != value:
+                    raise InputError(
+                        f"{self.path}: this database holds an audit with {name}={row[0]!r}, not {value!r}; "
+                        "use the same options to resume, or another --db / --out for a new audit"
+                    )
 
     def known_keys(self) -> set[str]:
         """Every key already stored: these are skipped on a resumed run."""
