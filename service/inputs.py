@@ -26,6 +26,8 @@ def json_object() -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise ApiError.malformed(f"request body is not valid JSON: {exc.msg} ({where})") from None
+    except RecursionError:
+        raise ApiError.malformed("request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError.invalid("(body)", "request body must be a JSON object")
     return body
@@ -53,6 +55,10 @@ def checked_text(value: str, field: str) -> str:
     g.text_field = field
     if len(value) > limit:
         raise TextTooLong(len(value), limit)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON may escape a lone surrogate (\ud800); it is not text
+        raise ApiError.invalid(field, f"field '{field}' is not valid Unicode (lone surrogate)") from None
     return value
 
 

@@ -79,6 +79,8 @@ def annotated(raw: str) -> LtText:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ApiError.malformed(f"field 'data' is not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ApiError.malformed("field 'data' is nested too deeply") from None
     parts = data.get("annotation") if isinstance(data, dict) else None
     if not isinstance(parts, list):
         raise ApiError.invalid("data", "field 'data' must be a JSON object with an 'annotation' array")

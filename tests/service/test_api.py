@@ -87,6 +87,8 @@ def test_unknown_pack_is_404_naming_the_field(client: FlaskClient, auth: dict[st
         ('{"text": ""}', 422, "text"),
         ('{"text": "   \\n "}', 422, "text"),
         ('{"text": "a\\u0000b"}', 422, "text"),
+        ('{"text": "\\ud800 asinine"}', 422, "text"),
+        ("[" * 100_000, 400, None),
     ],
 )
 def test_check_rejects_bad_bodies(

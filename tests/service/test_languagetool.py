@@ -120,6 +120,8 @@ def test_disabled_and_enabled_rules_filter_matches(client: FlaskClient) -> None:
         ({"text": "hi"}, 422, "language"),
         ({"text": "hi", "language": "de-DE"}, 422, "language"),
         ({"data": "{oops", "language": "en-US"}, 400, None),
+        ({"data": '{"annotation": ' * 50_000, "language": "en-US"}, 400, None),
+        ({"data": '{"annotation": [{"text": "\\udfff asinine"}]}', "language": "en-US"}, 422, "data"),
         ({"data": '{"annotation": "x"}', "language": "en-US"}, 422, "data"),
         ({"data": '{"annotation": [{"text": 1}]}', "language": "en-US"}, 422, "data.annotation[0].text"),
         ({"data": '{"annotation": [{"nope": "x"}]}', "language": "en-US"}, 422, "data.annotation[0]"),
