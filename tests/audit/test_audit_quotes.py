@@ -153,3 +153,21 @@ def test_parser_failure_falls_back_instead_of_raising(monkeypatch: pytest.Monkey
     assert strip_reply(OUTLOOK_DESKTOP) == "Hi Sam,\n\nWe have reset your password; please try again."
     gmail = strip_reply(GMAIL)
     assert "useless" not in gmail and gmail.startswith("Hi Maria,")
+
+
+def test_a_sentence_starting_with_a_signoff_word_is_kept() -> None:
+    text = (
+        "Hi Jo,\n\nThanks, I checked your account. As I already told you, the fee stays.\n"
+        "You can appeal within 30 days.\n\nBest regards,\nKim\n\n"
+        "On Mon, Jan 5, 2026 at 9:00 AM Jo <jo@example.org> wrote:\n> Why was I charged?\n"
+    )
+    assert strip_reply(text) == (
+        "Hi Jo,\n\nThanks, I checked your account. As I already told you, the fee stays.\n"
+        "You can appeal within 30 days."
+    )
+    twice = "Hi,\n\nThanks, I checked it.\n\nThanks, we also refunded the fee today.\n\nThanks,\nKim"
+    assert strip_reply(twice) == "Hi,\n\nThanks, I checked it.\n\nThanks, we also refunded the fee today."
+
+
+def test_a_signoff_with_the_name_on_one_line_is_still_a_signature() -> None:
+    assert strip_reply("Hi Jo,\n\nDone.\n\nBest regards, Pat Quinn\nAcme Corp\n") == "Hi Jo,\n\nDone."

@@ -19,7 +19,13 @@ log = logging.getLogger(__name__)
 #: Languages whose reply headers and sign-offs we recognise; English is always included by the library.
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
+#: A sign-off line longer than this ("Best regards, Pat Quinn" is 4) is a sentence, not a signature.
+MAX_SIGNOFF_WORDS = 4
+#: How many sentence-like sign-off lines we step over before settling for the plain signature markers.
+MAX_SIGNOFF_RETRIES = 5
+
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
+_SIGNATURE_MARKER = re.compile(r"^(?:-- ?|__)$|^(?:Sent from my|Get Outlook for) ", re.MULTILINE)
 _FALLBACK_CUTS = (
     re.compile(r"^On\b.{0,200}?\bwrote:\s*$", re.MULTILINE | re.DOTALL),
     re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.MULTILINE | re.IGNORECASE),
@@ -41,11 +47,39 @@ def strip_reply(text: str) -> str:
 
 
 def _library_body(text: str) -> str:
-    """Newest reply as mail-parser-reply sees it, with hyphen lists kept (they are often instructions)."""
-    message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-    if not message.replies:
-        return ""
-    return message.replies[0].body
+    """Newest reply as mail-parser-reply sees it, with hyphen lists kept (they are often instructions).
+
+    The library takes any line that starts with a sign-off ("Thanks,", "Best,") as the start of the
+    signature and drops the rest of the mail. When that line reads as a sentence ("Thanks, I checked your
+    account and ...") it is the agent talking: we keep it and look for the real signature after it.
+    """
+    kept: list[str] = []
+    for _ in range(MAX_SIGNOFF_RETRIES):
+        message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+        if not message.replies:
+            break
+        reply = message.replies[0]
+        first_line = reply.signatures.split("\n", 1)[0] if reply.signatures else ""
+        if len(first_line.split()) <= MAX_SIGNOFF_WORDS:
+            kept.append(reply.body)
+            break
+        full = reply.full_body
+        end = full.find(first_line) + len(first_line)
+        if end < len(first_line):
+            kept.append(_cut_at_signature_marker(full))
+            break
+        rest = full[end:]
+        kept.append(full[:end] + rest[: len(rest) - len(rest.lstrip("\n"))])  # keep the line breaks
+        text = rest.lstrip("\n")
+    else:
+        kept.append(_cut_at_signature_marker(text))
+    return "".join(kept)
+
+
+def _cut_at_signature_marker(text: str) -> str:
+    """Cut at a "-- " delimiter line or a "Sent from my ..." line, whichever comes first."""
+    match = _SIGNATURE_MARKER.search(text)
+    return text[: match.start()] if match else text
 
 
 def _fallback_body(text: str) -> str:
