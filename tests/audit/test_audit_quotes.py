@@ -165,8 +165,8 @@ def test_a_sentence_starting_with_a_signoff_word_is_kept() -> None:
         "Hi Jo,\n\nThanks, I checked your account. As I already told you, the fee stays.\n"
         "You can appeal within 30 days."
     )
-    twice = "Hi,\n\nThanks, I checked it.\n\nThanks, we also refunded the fee today.\n\nThanks,\nKim"
-    assert strip_reply(twice) == "Hi,\n\nThanks, I checked it.\n\nThanks, we also refunded the fee today."
+    twice = "Hi,\n\nThanks, I checked your account.\n\nThanks, we also refunded the fee.\n\nThanks,\nKim"
+    assert strip_reply(twice) == "Hi,\n\nThanks, I checked your account.\n\nThanks, we also refunded the fee."
 
 
 def test_a_signoff_with_the_name_on_one_line_is_still_a_signature() -> None:
