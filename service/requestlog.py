@@ -49,3 +49,14 @@ def _finish(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
+    _ensure_handler()
+
+
+def _ensure_handler() -> None:
+    """Under a bare ``gunicorn 'service:create_app()'`` nobody configures logging; the request log still goes out."""
+    if log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()  # stderr
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
