@@ -93,7 +93,7 @@
     if (!report.findings.length) list.append(el("li", {}, "No flagged words or phrases."));
     report.findings.forEach((f) => {
       const item = el("li", { class: "sev-" + f.severity });
-      item.append(el("strong", {}, "“" + f.text + "”"), document.createTextNode(" " + f.message));
+      item.append(el("strong", {}, f.category.replace(/_/g, " ") + ":"), document.createTextNode(" " + f.message));
       if (f.suggestions.length) item.append(document.createTextNode(" Try: " + f.suggestions.join(", ")));
       list.append(item);
     });
