@@ -165,3 +165,9 @@ def test_html_to_text_keeps_paragraphs_and_drops_blockquotes() -> None:
 
 def test_fixture_folder_exists() -> None:
     assert (FIXTURES / "sent.mbox").is_file()
+
+
+def test_a_folder_without_eml_files_is_one_error_row(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("nothing here", encoding="utf-8")
+    [item] = read_inputs(InputSpec((tmp_path,)))
+    assert item.error == "no .eml files in this folder"

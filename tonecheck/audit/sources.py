@@ -127,7 +127,10 @@ def _expand(path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def _read_path(path: Path, spec: InputSpec) -> Iterator[Item]:
-    for file, kind in _expand(path):
+    files = list(_expand(path))
+    if not files:
+        yield _input_error(path, "no .eml files in this folder")
+    for file, kind in files:
         try:
             if kind == "mbox":
                 yield from _read_mbox(file)
