@@ -171,3 +171,22 @@ def test_a_folder_without_eml_files_is_one_error_row(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("nothing here", encoding="utf-8")
     [item] = read_inputs(InputSpec((tmp_path,)))
     assert item.error == "no .eml files in this folder"
+
+
+def test_text_plain_is_preferred_over_html() -> None:
+    from email.message import EmailMessage
+
+    from tonecheck.audit.mime import parse_bytes, parse_message
+
+    msg = EmailMessage()
+    msg["From"] = "Kim <kim@acme.example>"
+    msg.set_content("Plain words.\n")
+    msg.add_alternative("<p>HTML words.</p>", subtype="html")
+    assert parse_message(parse_bytes(bytes(msg))).body == "Plain words."
+
+
+def test_unknown_charset_is_an_error() -> None:
+    from tonecheck.audit.mime import parse_bytes, parse_message
+
+    raw = b"From: a@b.c\nContent-Type: text/plain; charset=x-klingon\n\nHello\n"
+    assert parse_message(parse_bytes(raw)).error == "unknown charset 'x-klingon'"
