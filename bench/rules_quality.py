@@ -100,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all':<15}{tot[0]:>5}/{tot[1]:<3} {pct(tot[0], tot[1])}{tot[2]:>9}/{tot[3]:<3} {pct(tot[2], tot[3])}")
 
     labels = hand_labels()
+    labelled_hits: Counter[str] = Counter()
     for source, rows in sources.items():
         reports = checker.check_many([text for _, text in rows])
         flagged = [(ident, text, r) for (ident, text), r in zip(rows, reports) if loud(r)]
+        for ident, _, _ in flagged:
+            labelled_hits[labels.get(ident, "unlabelled").split("/")[0]] += 1
         per_rule = Counter(f.rule_id for _, _, r in flagged for f in {f.rule_id: f for f in loud(r)}.values())
         share = pct(len(flagged), len(rows))
         print(f"\nReal text: {source}: {len(flagged)}/{len(rows)} flagged (warning/error) = {share}")
@@ -114,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             marks = ", ".join(f"{f.rule_id}:{f.text!r}" for f in loud(report))
             label = labels.get(ident, "unlabelled")
             print(f"  - [{ident} {label}] {text!r}\n      -> {marks}")
+    if labels:
+        totals = Counter(label.split("/")[0] for label in labels.values())
+        print("\nHand-labelled real texts (models/data/support_real.jsonl) flagged, by label:")
+        for label, n in sorted(totals.items()):
+            print(f"  {label:<10}{labelled_hits[label]:>4}/{n:<5}{pct(labelled_hits[label], n)}")
     return 0
 
 
