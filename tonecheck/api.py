@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from .clean import CleanText, clean
 from .errors import UnknownPack
-from .nlp import build_nlp
+from .nlp import build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
 from .rules import CompiledPack, RawMatch, available_packs, resolve_pack
 from .settings import Settings, load_settings
@@ -112,7 +112,7 @@ class Checker:
                 raise
         prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]
         tones = self._score(prepared)
-        return [self._report(p, compiled.match(p.doc), t) for p, t in zip(prepared, tones)]
+        return [self._report(p, compiled.match(p.doc, p.clean.text), t) for p, t in zip(prepared, tones)]
 
     def warm_up(self) -> None:
         """One real check, so the first user request doesn't pay for lazy initialisation."""
@@ -128,9 +128,9 @@ class Checker:
     @staticmethod
     def _prepare(cleaned: CleanText, doc: Doc) -> _Prepared:
         spans = []
-        for sent in doc.sents:
-            start, end = sent.start_char, sent.end_char
-            chunk = doc.text[start:end]
+        for first, last in sentence_bounds(doc):
+            start, end = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
+            chunk = cleaned.text[start:end]
             stripped = chunk.strip()
             if not stripped:
                 continue

@@ -34,6 +34,7 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h[1-6]|table|ul|ol|blockquote
 _SKIP_OPEN = re.compile(r"<\s*(script|style|head|title)\b", re.I)
 _QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*type=.?cite|<\s*div\b[^>]*class=.?gmail_quote", re.I)
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # control characters other than whitespace
 _QUOTED_LINE = re.compile(r"[ \t]*>")
 _REPLY_HEADER = re.compile(
     r"^\s*(on\b.{0,200}\bwrote:|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
@@ -74,7 +75,7 @@ def validate(text: object, max_chars: int) -> str:
         raise InputError("text is empty")
     if "\x00" in text:
         raise InputError("text contains NUL bytes: this looks like a binary file, not an email reply")
-    controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROL.findall(text, 0, 4096))
     if controls > max(8, len(text[:4096]) // 20):
         raise InputError("text is mostly control characters: this looks like a binary file, not an email reply")
     return text
@@ -88,18 +89,15 @@ def looks_like_html(text: str) -> bool:
 def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
     """Validate, then HTML → text, drop quoted history, normalise Unicode; offsets kept throughout."""
     validate(text, max_chars)
-    if text.isascii() and not _may_have_quotes(text) and "<" not in text and "&" not in text:
-        return CleanText(text, text, None)  # the common case: nothing to do, no offset map to build
-    chars: list[str] = list(text)
-    origin: list[int] = list(range(len(text)))
-    if looks_like_html(text):
-        chars, origin = _html_to_text(text)
-    chars, origin = _drop_quoted(chars, origin)
-    chars, origin = _normalise(chars, origin)
-    out = "".join(chars)
-    if out == text:
-        return CleanText(text, text, None)
-    return CleanText(text, out, tuple(origin))
+    work, origin = text, None  # origin None: positions still equal the input's (the common, cheap case)
+    if "<" in text and looks_like_html(text):
+        chars, positions = _html_to_text(text)
+        work, origin = "".join(chars), positions
+    if _may_have_quotes(work):
+        work, origin = _drop_quoted(work, origin)
+    if not work.isascii():
+        work, origin = _normalise(work, origin)
+    return CleanText(text, work, None if origin is None else tuple(origin))
 
 
 def _may_have_quotes(text: str) -> bool:
@@ -151,9 +149,10 @@ def _html_to_text(text: str) -> tuple[list[str], list[int]]:
     return chars, origin
 
 
-def _drop_quoted(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+def _drop_quoted(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
     """Remove '> ' lines, and everything from a reply header ('On ... wrote:', Outlook From:/Sent:) on."""
-    text = "".join(chars)
+    if origin is None:
+        origin = list(range(len(text)))
     keep_chars: list[str] = []
     keep_origin: list[int] = []
     lines = text.splitlines(keepends=True)
@@ -168,28 +167,50 @@ def _drop_quoted(chars: list[str], origin: list[int]) -> tuple[list[str], list[i
         if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(x) for x in lines[i + 1 : i + 4]):
             break
         if not _QUOTED_LINE.match(line):
-            keep_chars.extend(chars[offset : offset + len(line)])
+            keep_chars.append(line)
             keep_origin.extend(origin[offset : offset + len(line)])
         offset += len(line)
-    return keep_chars, keep_origin
+    kept = "".join(keep_chars)
+    return kept, keep_origin
 
 
-def _normalise(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
-    """Per-character Unicode clean-up; a character may become none (zero-width) or several (NFKC '…')."""
-    out_chars: list[str] = []
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _normalise_char(ch: str) -> str:
+    if ch in _DELETE:
+        return ""
+    mapped = ch.translate(_ONE_TO_ONE)
+    if mapped == ch:
+        mapped = " " if unicodedata.category(ch) == "Zs" else unicodedata.normalize("NFKC", ch)
+    return mapped
+
+
+def _normalise(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
+    """Unicode clean-up of the non-ASCII characters only; one may become none (zero-width) or several ('…')."""
+    changes = [
+        (m.start(), mapped)
+        for m in _NON_ASCII.finditer(text)
+        if (mapped := _normalise_char(m.group())) != m.group()
+    ]
+    if not changes:
+        return text, origin
+    if all(len(mapped) == 1 for _, mapped in changes):  # same length: positions are untouched
+        chars = list(text)
+        for pos, mapped in changes:
+            chars[pos] = mapped
+        return "".join(chars), origin
+    if origin is None:
+        origin = list(range(len(text)))
+    out: list[str] = []
     out_origin: list[int] = []
-    for ch, src in zip(chars, origin):
-        if ch.isascii():
-            out_chars.append(ch)
-            out_origin.append(src)
-            continue
-        if ch in _DELETE:
-            continue
-        mapped = ch.translate(_ONE_TO_ONE)
-        if mapped == ch:
-            mapped = unicodedata.normalize("NFKC", ch)
-            if unicodedata.category(ch) == "Zs":
-                mapped = " "
-        out_chars.extend(mapped)
-        out_origin.extend([src] * len(mapped))
-    return out_chars, out_origin
+    prev = 0
+    for pos, mapped in changes:
+        out.append(text[prev:pos])
+        out_origin.extend(origin[prev:pos])
+        out.append(mapped)
+        out_origin.extend([origin[pos]] * len(mapped))
+        prev = pos + 1
+    out.append(text[prev:])
+    out_origin.extend(origin[prev:])
+    return "".join(out), out_origin

@@ -9,11 +9,12 @@ keeps the rule layer well under a millisecond for a typical reply.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
 import spacy
-from spacy.attrs import NORM, ORTH
+from spacy.attrs import IS_SPACE, NORM, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -26,9 +27,10 @@ _HEAVY = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner",
 @Language.component("tonecheck_line_breaks")
 def line_breaks(doc: Doc) -> Doc:
     """A line break ends a sentence: greetings, sign-offs and bullet lines are their own units in email."""
-    for token in doc[:-1]:
-        if token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
+    spaces = doc.to_array(IS_SPACE).nonzero()[0].tolist()  # only whitespace tokens need a look
+    for i in spaces:
+        if i + 1 < len(doc) and "\n" in doc[i].text:
+            doc[i + 1].is_sent_start = True
     return doc
 
 
@@ -45,6 +47,12 @@ CONTRACTIONS = {
 def _canonical_norm(orth: str) -> str:
     lower = orth.lower()
     return CONTRACTIONS.get(lower, lower)
+
+
+def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """Token (start, end) of each sentence, read from one array: ``doc.sents`` builds a Token per token per call."""
+    starts = [i for i, flag in enumerate(doc.to_array(SENT_START).tolist()) if flag == 1 or i == 0]
+    return list(zip(starts, [*starts[1:], len(doc)])) if len(doc) else []
 
 
 def build_nlp() -> Language:
@@ -77,6 +85,24 @@ def _lemma_index() -> dict[str, frozenset[str]]:
     for form, lemma in table.items():
         index.setdefault(lemma.lower(), set()).add(form.lower())
     return {lemma: frozenset(forms) for lemma, forms in index.items()}
+
+
+@cache
+def _word_probs() -> dict[str, float]:
+    """Unigram log-probabilities of English words (spacy-lookups-data's lexeme_prob table)."""
+    import spacy_lookups_data
+    import srsly
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    return srsly.read_gzip_json(path)
+
+
+def word_frequency(word: str) -> float:
+    """How often a word occurs in English text (a probability); punctuation and unknown words handled."""
+    logprob = _word_probs().get(word)
+    if logprob is None:
+        return 0.05 if not any(ch.isalnum() for ch in word) else 1e-8  # punctuation is everywhere
+    return math.exp(logprob)
 
 
 def inflections(word: str) -> set[str]:

@@ -15,6 +15,7 @@ Packs are validated when loaded (a JSON Schema, then the patterns themselves); a
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -24,13 +25,14 @@ from typing import Any
 
 import jsonschema
 import yaml
+from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from .errors import RulePackError, UnknownPack
-from .nlp import inflections
+from .nlp import inflections, sentence_bounds, word_frequency
 from .report import CATEGORIES, SEVERITIES
 
 PACK_FILE = "pack.yml"
@@ -367,6 +369,25 @@ def compile_pattern(pattern: str, nlp: Language) -> list[list[dict[str, Any]]]:
     return patterns
 
 
+def required_words(patterns: list[list[dict[str, Any]]]) -> list[frozenset[str]]:
+    """Word sets that every compiled pattern needs one of, i.e. necessary conditions for any match.
+
+    A token that is required (no ``?``/``*``) at the same position in every expansion contributes the union
+    of its alternatives; since all expansions keep the units in order, position-by-unit is approximated by
+    collecting, per pattern, its required tokens and keeping the sets that every pattern has (by value).
+    """
+    per_pattern = []
+    for pattern in patterns:
+        sets = set()
+        for token in pattern:
+            if token.get("OP") in (None, "+") and "NORM" in token:
+                value = token["NORM"]
+                sets.add(frozenset(value["IN"]) if isinstance(value, dict) else frozenset([value]))
+        per_pattern.append(sets)
+    common = set.intersection(*per_pattern) if per_pattern else set()
+    return sorted(common, key=lambda s: sum(word_frequency(w) for w in s))
+
+
 def _norms(text: str, nlp: Language) -> list[set[str]]:
     """Per token, the strings it may appear as on NORM: its norm and its lower-case form.
 
@@ -415,39 +436,116 @@ def _unit_options(
 # --------------------------------------------------------------------------- the compiled pack
 
 
+def _trigger(patterns: list[list[dict[str, Any]]]) -> frozenset[str] | None:
+    """Words of which at least one must occur for any of ``patterns`` to match, or None if no such set exists.
+
+    spaCy's Matcher tries every pattern at every token, so ~750 compiled patterns cost ~30 ms a draft. Each
+    pattern has required tokens; the one least likely to occur in English (summed unigram frequency of its
+    alternatives) is its anchor, and a sentence containing no anchor of a pattern group cannot match it, so the
+    group's Matcher is skipped for that sentence.
+    """
+    anchors: set[str] = set()
+    for pattern in patterns:
+        best: tuple[float, list[str]] | None = None
+        for token in pattern:
+            if token.get("OP") not in (None, "+") or "NORM" not in token:
+                continue
+            value = token["NORM"]
+            values = list(value["IN"]) if isinstance(value, dict) else [value]
+            score = sum(word_frequency(v) for v in values)
+            if best is None or score < best[0]:
+                best = (score, values)
+        if best is None:
+            return None
+        anchors.update(best[1])
+    return frozenset(anchors)
+
+
+@dataclass
+class _Group:
+    """The compiled patterns of one pattern string, and the words that must occur for them to match."""
+
+    rule_id: str
+    matcher: Matcher
+    trigger: frozenset[int] | None  # NORM hashes; None = always run
+    required: tuple[frozenset[int], ...] = ()  # each set must be hit too (checked before running the Matcher)
+
+
 class CompiledPack:
-    """A resolved pack compiled once into matchers; ``match(docs)`` is all that runs per text."""
+    """A resolved pack compiled once into matchers; ``match(doc)`` is all that runs per text."""
 
     def __init__(self, spec: PackSpec, nlp: Language) -> None:
         self.spec = spec
         self.rules = {r.id: r for r in spec.rules}
-        self._phrases = Matcher(nlp.vocab)
-        self._unless = Matcher(nlp.vocab)
+        self._groups: list[_Group] = []
+        self._unless: dict[str, tuple[list[_Group], tuple[dict[int, list[int]], list[int]]]] = {}
         self._words = PhraseMatcher(nlp.vocab, attr="NORM")
         self._word_keys: dict[str, tuple[Rule, str]] = {}
         self._caps = [r for r in spec.rules if r.kind == "caps"]
         for rule in spec.rules:
             if rule.kind == "phrase":
-                self._add_patterns(self._phrases, rule.id, rule.patterns, rule, "patterns", nlp)
+                self._groups += self._compile(rule, rule.patterns, "patterns", nlp)
                 if rule.unless:
-                    self._add_patterns(self._unless, rule.id, rule.unless, rule, "unless", nlp)
+                    groups = self._compile(rule, rule.unless, "unless", nlp)
+                    self._unless[rule.id] = (groups, self._index(groups))
             elif rule.kind == "words":
                 self._add_words(rule, nlp)
+        self._group_index = self._index(self._groups)
 
     @staticmethod
-    def _add_patterns(
-        matcher: Matcher, key: str, patterns: Iterable[str], rule: Rule, what: str, nlp: Language
-    ) -> None:
-        compiled = []
+    def _compile(rule: Rule, patterns: Iterable[str], what: str, nlp: Language) -> list[_Group]:
+        groups = []
+        strings = nlp.vocab.strings
         for pattern in patterns:
             try:
-                compiled.extend(compile_pattern(pattern, nlp))
+                compiled = compile_pattern(pattern, nlp)
+                matcher = Matcher(nlp.vocab)
+                matcher.add(rule.id, compiled)
             except PatternError as exc:
                 raise RulePackError(f"{rule.source}: rule {rule.id!r}: {what}: {pattern!r}: {exc}") from None
-        try:
-            matcher.add(key, compiled)
-        except ValueError as exc:  # spaCy rejects malformed token patterns with ValueError
-            raise RulePackError(f"{rule.source}: rule {rule.id!r}: {what}: {exc}") from None
+            except ValueError as exc:  # spaCy rejects malformed token patterns with ValueError
+                raise RulePackError(f"{rule.source}: rule {rule.id!r}: {what}: {pattern!r}: {exc}") from None
+            trigger = _trigger(compiled)
+            hashes = None if trigger is None else frozenset(strings.add(w) for w in trigger)
+            required = tuple(frozenset(strings.add(w) for w in words) for words in required_words(compiled))
+            groups.append(_Group(rule.id, matcher, hashes, required))
+        return groups
+
+    @staticmethod
+    def _index(groups: list[_Group]) -> tuple[dict[int, list[int]], list[int]]:
+        """trigger word → groups it can start, and the groups that must always run."""
+        by_word: dict[int, list[int]] = {}
+        always = []
+        for i, group in enumerate(groups):
+            if group.trigger is None:
+                always.append(i)
+                continue
+            for word in group.trigger:
+                by_word.setdefault(word, []).append(i)
+        return by_word, always
+
+    @staticmethod
+    def _run(
+        groups: list[_Group], index: tuple[dict[int, list[int]], list[int]], doc: Doc,
+        sents: list[tuple[int, int, set[int]]],
+    ) -> dict[str, list[Any]]:
+        """Run each group only on the sentences that contain one of its trigger words."""
+        by_word, always = index
+        found: dict[str, list[Any]] = {}
+        for first, last, norms in sents:
+            todo = set(always)
+            for word in norms:
+                todo.update(by_word.get(word, ()))
+            if not todo:
+                continue
+            sent = doc[first:last]
+            for i in sorted(todo):
+                group = groups[i]
+                if any(words.isdisjoint(norms) for words in group.required):
+                    continue
+                for _, start, end in group.matcher(sent):
+                    found.setdefault(group.rule_id, []).append(doc[first + start : first + end])
+        return found
 
     def _add_words(self, rule: Rule, nlp: Language) -> None:
         for word in rule.words:
@@ -458,8 +556,12 @@ class CompiledPack:
                 docs.append(nlp.make_doc(form))
             self._words.add(key, docs)
 
-    def match(self, doc: Doc) -> list[RawMatch]:
-        """Every rule hit in one Doc, in text order; one per span per rule."""
+    def match(self, doc: Doc, text: str | None = None) -> list[RawMatch]:
+        """Every rule hit in one Doc, in text order; one per span per rule.
+
+        ``text`` is the Doc's text if the caller has it: ``doc.text`` rebuilds it from every token.
+        """
+        text = doc.text if text is None else text
         strings = doc.vocab.strings
         hits: list[RawMatch] = []
         for key, start, end in self._words(doc):
@@ -468,34 +570,36 @@ class CompiledPack:
             hits.append(RawMatch(rule, f"{rule.id}.{word}", span.start_char, span.end_char, rule.words[word]))
         hits.extend(self._phrase_hits(doc))
         for rule in self._caps:
-            hits.extend(_caps_hits(doc, rule))
+            hits.extend(_caps_hits(doc, text, rule))
         hits.sort(key=lambda h: (h.start_char, -h.end_char, h.rule_id))
         return hits
 
     def _phrase_hits(self, doc: Doc) -> list[RawMatch]:
-        strings = doc.vocab.strings
-        by_rule: dict[str, list[Any]] = {}
-        for key, start, end in self._phrases(doc):
-            by_rule.setdefault(strings[key], []).append(doc[start:end])
-        if not by_rule:
-            return []
-        silenced: dict[str, list[Any]] = {}
-        if any(self.rules[r].unless for r in by_rule):
-            for key, start, end in self._unless(doc):
-                silenced.setdefault(strings[key], []).append(doc[start:end])
+        norms = doc.to_array(NORM).tolist()
+        bounds = sentence_bounds(doc)
+        sents = [(a, b, set(norms[a:b])) for a, b in bounds]
+        starts = [a for a, _ in bounds]
+        by_rule = self._run(self._groups, self._group_index, doc, sents)
         hits = []
         for rule_id, spans in by_rule.items():
             rule = self.rules[rule_id]
-            quiet = {s.sent.start for s in silenced.get(rule_id, [])}
+            unless = self._unless.get(rule_id)
+            silenced = self._run(unless[0], unless[1], doc, sents).get(rule_id, []) if unless else []
+            quiet = {bisect.bisect_right(starts, s.start) for s in silenced}
             for span in filter_spans(spans):
-                if span.sent.start in quiet:
+                if bisect.bisect_right(starts, span.start) in quiet:
                     continue
                 hits.append(RawMatch(rule, rule_id, span.start_char, span.end_char, rule.suggestions))
         return hits
 
 
-def _caps_hits(doc: Doc, rule: Rule) -> list[RawMatch]:
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def _caps_hits(doc: Doc, text: str, rule: Rule) -> list[RawMatch]:
     """Shouting: one long all-caps word, or a run of all-caps words; acronyms and 'I' don't count."""
+    if not any(m.group() not in rule.acronyms for m in _CAPS_WORD.finditer(text)):
+        return []  # the common case: no capitals worth a look, so no per-token loop
     hits: list[RawMatch] = []
     run: list[Any] = []
 
