@@ -11,6 +11,9 @@ Where a real text carries a hand label in models/data/support_real.jsonl, the la
 
     .venv/bin/python bench/rules_quality.py            # full report
     .venv/bin/python bench/rules_quality.py --quiet    # figures only, no flagged texts
+    .venv/bin/python bench/rules_quality.py --heldout-misses   # also list held-out misses and false positives
+
+Listing the held-out misses is for reporting known gaps once tuning is over; tuning on them would spoil the set.
 
 Runs from a fresh clone with the shared folder beside the repository (../shared); exits 2 if it is missing.
 """
@@ -45,15 +48,18 @@ def loud(report: Report, category: str | None = None) -> list:
     return [f for f in report.findings if f.severity in LOUD and (category is None or f.category == category)]
 
 
-def heldout_scores(checker: Checker) -> list[tuple[str, int, int, int, int]]:
-    """(category, flagged, n_flag, false_pos, n_ok) per category of the held-out set."""
+def heldout_scores(checker: Checker, misses: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """(category, flagged, n_flag, false_pos, n_ok) per category; appends each miss / false positive to misses."""
     rows = []
     for category in CATEGORIES:
         data = yaml.safe_load((HELDOUT / f"{category}.yml").read_text(encoding="utf-8"))
         flag_reports = checker.check_many(data["flag"])
         ok_reports = checker.check_many(data["ok"])
-        hits = sum(any(f.category == category for f in r.findings) for r in flag_reports)
-        fps = sum(bool(loud(r, category)) for r in ok_reports)
+        caught = [any(f.category == category for f in r.findings) for r in flag_reports]
+        wrong = [bool(loud(r, category)) for r in ok_reports]
+        misses += [f"{category} MISS {text!r}" for text, hit in zip(data["flag"], caught) if not hit]
+        misses += [f"{category} FP   {text!r}" for text, bad in zip(data["ok"], wrong) if bad]
+        hits, fps = sum(caught), sum(wrong)
         rows.append((category, hits, len(data["flag"]), fps, len(data["ok"])))
     return rows
 
@@ -87,6 +93,7 @@ def pct(a: int, b: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quiet", action="store_true", help="print figures only, not the flagged real texts")
+    parser.add_argument("--heldout-misses", action="store_true", help="list held-out misses and false positives")
     args = parser.parse_args(argv)
     sources = real_texts()
     checker = Checker.load(load_settings(env={}, use_model=False))
@@ -94,10 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     print("Held-out sentences (models/data/rules_heldout; never tuned on)")
     print(f"{'category':<15}{'recall':>18}{'false positives':>22}")
     tot = [0, 0, 0, 0]
-    for category, hits, n_flag, fps, n_ok in heldout_scores(checker):
+    misses: list[str] = []
+    for category, hits, n_flag, fps, n_ok in heldout_scores(checker, misses):
         print(f"{category:<15}{hits:>5}/{n_flag:<3} {pct(hits, n_flag)}{fps:>9}/{n_ok:<3} {pct(fps, n_ok)}")
         tot = [tot[0] + hits, tot[1] + n_flag, tot[2] + fps, tot[3] + n_ok]
     print(f"{'all':<15}{tot[0]:>5}/{tot[1]:<3} {pct(tot[0], tot[1])}{tot[2]:>9}/{tot[3]:<3} {pct(tot[2], tot[3])}")
+    if args.heldout_misses:
+        print("\n".join(f"  {line}" for line in misses))
 
     labels = hand_labels()
     labelled_hits: Counter[str] = Counter()
