@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -22,6 +23,7 @@ from typing import Any
 
 from tonecheck.errors import ToneCheckError
 
+log = logging.getLogger("tonecheck.service")
 KEY_PREFIX = "tck"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _KEY_RE = re.compile(r"^tck_([0-9a-f]{8})_[A-Za-z0-9_-]{20,}$")
@@ -131,7 +133,14 @@ class KeyStore:
         with self._lock:
             if stamp == self._stamp:
                 return
-            self._entries = {k.key_id: k for k in read_keys_file(self._file)}
+            try:
+                entries = read_keys_file(self._file)
+            except KeysFileError as exc:
+                if self._stamp is None:
+                    raise  # at start: refuse to run on a broken file
+                log.error("%s; keeping the keys loaded before", exc)  # mid-write or a bad edit: keep serving
+                return
+            self._entries = {k.key_id: k for k in entries}
             self._verified = {}
             self._stamp = stamp
 

@@ -138,3 +138,17 @@ def test_no_cors_headers_when_no_origin_is_configured(client: FlaskClient) -> No
     )
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_broken_keys_file_stops_start_but_not_a_running_server(tmp_path: Path) -> None:
+    from service.auth import KeysFileError
+
+    path = tmp_path / "keys.json"
+    path.write_text("{broken")
+    with pytest.raises(KeysFileError, match="keys.json"):
+        KeyStore((), path)
+    key, entry = new_key("a")
+    write_keys_file(path, [entry])
+    store = KeyStore((), path)
+    path.write_text('{"keys": "half-written"}')
+    assert store.verify(key) == "a"  # keeps the keys it had
