@@ -68,7 +68,9 @@ def real_texts() -> dict[str, list[tuple[str, str]]]:
     """(id, text) per real source, cleaned as models/data/build_real.py does (@handles stripped)."""
     missing = [p for p in (IBM, ENRON) if not p.is_file()]
     if missing:
-        sys.exit(f"error: real data not found: {', '.join(map(str, missing))} (put the shared folder beside the repo)")
+        print(f"error: real data not found: {', '.join(map(str, missing))}", file=sys.stderr)
+        print("put the project's shared folder beside the repository (../shared)", file=sys.stderr)
+        sys.exit(2)
     return {
         "ibm_twitter": [(t.id, t.text) for t in extract_ibm(IBM)],
         "enron": [(t.id, t.text) for t in extract_enron(ENRON)],
