@@ -102,6 +102,7 @@ def test_summary_totals_and_file_agree(full_audit: dict[str, Any]) -> None:
     assert summary["findings_by_category"]["isolating"] == 4
     assert summary["verdicts"] == {"ok": 5, "review": 7, "block": 0}
     assert summary["tone"] is None
+    assert (summary["pack"], summary["tone_model"]) == ("default", "off")
     assert set(summary["worst"]) == set(EXPECTED_FINDINGS)
 
 

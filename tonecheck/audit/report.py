@@ -82,7 +82,7 @@ def write_outputs(store: AuditStore, out_dir: Path, *, title: str = "tonecheck a
     out_dir.mkdir(parents=True, exist_ok=True)
     findings_by_key = _write_findings_csv(store, out_dir / "findings.csv")
     totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key)
-    summary = _summary(totals, findings_by_key)
+    summary = {**store.settings(), **_summary(totals, findings_by_key)}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
     (out_dir / "report.html").write_text(render_html(summary, totals, findings_by_key, title), "utf-8")
     return summary

@@ -113,6 +113,11 @@ class AuditStore:
                         "use the same options to resume, or another --db / --out for a new audit"
                     )
 
+    def settings(self) -> dict[str, str]:
+        """What bind() recorded (pack, tone_model), for the summary."""
+        rows = self.conn.execute("SELECT name, value FROM meta WHERE name != 'schema_version' ORDER BY name")
+        return dict(rows.fetchall())
+
     def known_keys(self) -> set[str]:
         """Every key already stored: these are skipped on a resumed run."""
         return {row[0] for row in self.conn.execute("SELECT key FROM messages")}
