@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from tonecheck.report import TONE_LABELS, Tone  # noqa: E402
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 STANFORD_LABELS = ("impolite", "polite")
+NOT_RUDE = -1  # partial label: polite or neutral, not known which
 
 
 def base_model_path() -> Path:
@@ -112,49 +114,146 @@ def logits_for(model: nn.Module, tokenizer: Any, texts: Sequence[str], size: int
     return out
 
 
-def val_report(model: nn.Module, tokenizer: Any, items: Sequence[dataset.Item]) -> dict[str, Any]:
-    """Item-level validation metrics (the model-selection signal)."""
-    if not items:
-        return {"macro_f1": 0.0, "accuracy": 0.0, "rude_recall": 0.0, "n": 0}
-    logits = logits_for(model, tokenizer, [i.text for i in items])
-    pred = [TONE_LABELS[k] for k in logits.argmax(1).tolist()]
-    summary = metrics.summary([i.label for i in items], pred, TONE_LABELS)
+@dataclass(frozen=True)
+class Example:
+    """A training input. ``texts`` has one text, except for a rude bag: the sentences of a rude item, of which
+    at least one must score rude. ``target`` is a TONE_LABELS index, or NOT_RUDE (polite or neutral, unknown)."""
+
+    texts: tuple[str, ...]
+    target: int
+
+    @property
+    def size(self) -> int:
+        return sum(len(t) for t in self.texts)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Items of one split with their sentences as the product splits them (for reply-level scoring)."""
+
+    items: list[dataset.Item]
+    sentences: list[list[str]]
+
+
+def prepare(items: list[dataset.Item]) -> Split:
+    return Split(items, dataset.split_sentences([i.text for i in items]) if items else [])
+
+
+def build_examples(train: Split, ratio: float, seed: int) -> list[Example]:
+    """Whole items, plus sentence-level examples, because the product scores sentences, not whole replies.
+
+    By the labelling guide a neutral item's sentences are all neutral (no warmth, nothing rude), a polite item's
+    sentences are all "not rude" (which one carries the warmth is unknown, so the loss asks only that
+    P(polite) + P(neutral) be high), and a rude item has at least one rude sentence (which one is unknown, so its
+    sentences form a bag whose most rude-looking sentence is trained towards rude: multiple-instance learning).
+    The first two stop sign-offs, greetings and plain instructions from scoring rude on their own; the bags teach
+    the rude sentence to stand out alone. At most ``ratio`` x items single sentences are added (seeded sample).
+    """
+    rude = TONE_LABELS.index("rude")
+    examples = [Example((i.text,), TONE_LABELS.index(i.label)) for i in train.items]
+    extra: list[Example] = []
+    for item, sents in zip(train.items, train.sentences, strict=True):
+        if len(sents) < 2:
+            continue
+        if item.label == "rude":
+            examples.append(Example(tuple(sents), rude))
+            continue
+        target = TONE_LABELS.index("neutral") if item.label == "neutral" else NOT_RUDE
+        extra.extend(Example((s,), target) for s in sents)
+    cap = int(len(train.items) * ratio)
+    if len(extra) > cap:
+        extra = random.Random(seed).sample(extra, cap)
+    return examples + extra
+
+
+def example_losses(model: ToneModel, tokenizer: Any, chunk: Sequence[Example], weight: torch.Tensor | None
+                   ) -> torch.Tensor:
+    """Mean loss of a batch in one forward pass: class-weighted cross-entropy for labelled texts,
+    -log P(not rude) for NOT_RUDE texts, and -max log P(rude) over a rude bag's sentences."""
+    flat = [t for e in chunk for t in e.texts]
+    ids, mask = encode(tokenizer, flat)
+    log_p = torch.log_softmax(model(ids, mask), dim=-1)
+    rude = TONE_LABELS.index("rude")
+    losses = []
+    pos = 0
+    for example in chunk:
+        rows = log_p[pos : pos + len(example.texts)]
+        pos += len(example.texts)
+        w = weight[example.target] if weight is not None and example.target >= 0 else 1.0
+        if len(example.texts) > 1:
+            losses.append(-w * rows[:, rude].max())
+        elif example.target == NOT_RUDE:
+            keep = [k for k in range(len(TONE_LABELS)) if k != rude]
+            losses.append(-torch.logsumexp(rows[0, keep], 0))
+        else:
+            losses.append(-w * rows[0, example.target])
+    return torch.stack(losses).mean()
+
+
+def reply_predictions(classifier: ToneClassifier, split: Split) -> list[Tone]:
+    """Reply-level tones the product way: all sentences in one pass, then aggregate per reply."""
+    flat = [s for sents in split.sentences for s in sents]
+    tones = classifier.predict(flat)
+    out, pos = [], 0
+    for sents in split.sentences:
+        out.append(classifier.aggregate(sents, tones[pos : pos + len(sents)]))
+        pos += len(sents)
+    return out
+
+
+def val_report(model: ToneModel, tokenizer: Any, val: Split, aggregate: AggregateSettings) -> dict[str, Any]:
+    """Item- and reply-level validation metrics and the real-reply rude-rate (reply level selects the epoch)."""
+    if not val.items:
+        return {"macro_f1": 0.0, "rude_recall": 0.0, "reply_macro_f1": 0.0, "reply_rude_recall": 0.0, "n": 0}
+    gold = [i.label for i in val.items]
+    logits = logits_for(model, tokenizer, [i.text for i in val.items])
+    item = metrics.summary(gold, [TONE_LABELS[k] for k in logits.argmax(1).tolist()], TONE_LABELS)
+    classifier = ToneClassifier(model, tokenizer, temperature=1.0, aggregate_settings=aggregate)
+    replies = [t.label for t in reply_predictions(classifier, val)]
+    reply = metrics.summary(gold, replies, TONE_LABELS)
+    real = [p for i, p in zip(val.items, replies, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
     return {
-        "macro_f1": summary["macro_f1"],
-        "accuracy": summary["accuracy"],
-        "rude_recall": summary["per_class"]["rude"]["recall"],
-        "n": summary["n"],
+        "n": item["n"],
+        "macro_f1": item["macro_f1"],
+        "accuracy": item["accuracy"],
+        "rude_recall": item["per_class"]["rude"]["recall"],
+        "reply_macro_f1": reply["macro_f1"],
+        "reply_accuracy": reply["accuracy"],
+        "reply_rude_recall": reply["per_class"]["rude"]["recall"],
+        "real_rude_rate": sum(p == "rude" for p in real) / max(1, len(real)),
     }
 
 
 def train_model(
-    cfg: dict[str, Any],
-    splits: dict[str, list[dataset.Item]],
-    stanford: dict[str, list[dataset.Item]],
-    mode: str,
-    tokenizer: Any,
+    cfg: dict[str, Any], train: Split, val: Split, st_train: list[dataset.Item], mode: str, tokenizer: Any
 ) -> tuple[ToneModel, list[dict[str, Any]], int]:
     """Fine-tune and return the best-on-validation model, the per-epoch log and the best epoch (1-based)."""
     tc = cfg["train"]
     generator = seed_everything(cfg["seed"])
     model = build_model(tc["dropout"], aux=mode != "none", layers=tc["layers"])
-    train, val = splits["train"], splits["val"]
-    st_train = stanford["train"] if mode != "none" else []
-    loss_fn = nn.CrossEntropyLoss(weight=class_weights(train, tc["class_weights"]))
+    if tc.get("freeze_word_embeddings", False):
+        # 30k x 384 of the 22M parameters; freezing them halves the optimiser's memory traffic per step.
+        model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    examples = build_examples(train, tc["sentence_ratio"], cfg["seed"])
+    st_train = st_train if mode != "none" else []
+    weight = class_weights(train.items, tc["class_weights"])
     aux_loss_fn = nn.CrossEntropyLoss()
-    steps_per_epoch = math.ceil(len(train) / tc["batch_size"])
+    steps_per_epoch = math.ceil(len(examples) / tc["batch_size"])
     pre_steps = math.ceil(len(st_train) / tc["batch_size"]) if mode == "pretrain" else 0
     total = steps_per_epoch * tc["epochs"] + pre_steps
-    optimizer = torch.optim.AdamW(model.parameters(), lr=tc["lr"], weight_decay=tc["weight_decay"])
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=tc["lr"], weight_decay=tc["weight_decay"])
     warm = max(1, int(total * tc["warmup"]))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
+    print(f"training examples: {len(examples)} ({len(examples) - len(train.items)} sentence examples added), "
+          f"{steps_per_epoch} steps per epoch", flush=True)
 
     def step(loss: torch.Tensor) -> None:
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         scheduler.step()
 
@@ -163,7 +262,7 @@ def train_model(
         gold = torch.tensor([STANFORD_LABELS.index(st_train[i].label) for i in chunk])
         return aux_loss_fn(model.aux_logits(ids, mask), gold)
 
-    lengths = [len(i.text) for i in train]
+    lengths = [e.size for e in examples]
     st_lengths = [len(i.text) for i in st_train]
     started = time.perf_counter()
     if mode == "pretrain":
@@ -180,24 +279,23 @@ def train_model(
         running = 0.0
         plan = batches(lengths, tc["batch_size"], generator)
         for n, chunk in enumerate(plan, start=1):
-            ids, mask = encode(tokenizer, [train[i].text for i in chunk])
-            gold = torch.tensor([TONE_LABELS.index(train[i].label) for i in chunk])
-            loss = loss_fn(model(ids, mask), gold)
+            loss = example_losses(model, tokenizer, [examples[i] for i in chunk], weight)
             if mode == "aux" and st_train:
                 if not st_stream:
                     st_stream = batches(st_lengths, tc["batch_size"], generator)
                 loss = loss + tc["stanford_weight"] * stanford_loss(st_stream.pop())
             step(loss)
             running += loss.item()
-            if n % 20 == 0:
+            if n % 25 == 0:
                 print(f"  epoch {epoch} step {n}/{len(plan)} loss {running / n:.3f} "
                       f"({time.perf_counter() - started:.0f}s)", flush=True)
-        report = val_report(model, tokenizer, val)
+        report = val_report(model, tokenizer, val, AggregateSettings())
         report.update(epoch=epoch, train_loss=running / max(1, len(plan)), seconds=time.perf_counter() - started)
         log.append(report)
-        print(f"epoch {epoch}: val macro-F1 {report['macro_f1']:.3f} rude recall {report['rude_recall']:.3f} "
-              f"acc {report['accuracy']:.3f} ({report['seconds']:.0f}s)", flush=True)
-        key = (report["macro_f1"], report["rude_recall"])
+        print(f"epoch {epoch}: val item macro-F1 {report['macro_f1']:.3f} rude R {report['rude_recall']:.3f} | "
+              f"reply macro-F1 {report['reply_macro_f1']:.3f} rude R {report['reply_rude_recall']:.3f} | "
+              f"real rude-rate {report['real_rude_rate']:.3f} ({report['seconds']:.0f}s)", flush=True)
+        key = (report["reply_macro_f1"], report["reply_rude_recall"])
         if key > best_key:
             best_key, best_epoch = key, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -212,27 +310,31 @@ def fp16_state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def tune_aggregate(
-    classifier: ToneClassifier, val: Sequence[dataset.Item], real_val: Sequence[dataset.Item], cfg: dict[str, Any]
+    classifier: ToneClassifier, val: Split, cfg: dict[str, Any]
 ) -> tuple[AggregateSettings, list[dict[str, Any]]]:
     """Pick the reply aggregation on validation: best reply-level macro-F1 within the real-reply rude-rate cap."""
-    texts = [i.text for i in val] + [r.text for r in real_val]  # real_val repeats val items, scored apart
-    sentences = dataset.split_sentences(texts)
-    flat = [s for sents in sentences for s in sents]
+    flat = [s for sents in val.sentences for s in sents]
     flat_tones = classifier.predict(flat)
     per_text: list[list[Tone]] = []
     pos = 0
-    for sents in sentences:
+    for sents in val.sentences:
         per_text.append(flat_tones[pos : pos + len(sents)])
         pos += len(sents)
+    gold = [i.label for i in val.items]
+    is_real = [i.source == dataset.REAL_REPLY_SOURCE for i in val.items]
     trials = []
     for words in cfg["calibration"]["full_weight_words"]:
         classifier.aggregate_settings = AggregateSettings(full_weight_words=int(words))
-        replies = [classifier.aggregate(s, t).label for s, t in zip(sentences, per_text, strict=True)]
-        gold = [i.label for i in val]
-        summary = metrics.summary(gold, replies[: len(val)], TONE_LABELS) if val else {"macro_f1": 0.0}
-        real = replies[len(val) :]
-        rate = sum(r == "rude" for r in real) / len(real) if real else 0.0
-        trials.append({"full_weight_words": int(words), "reply_macro_f1": summary["macro_f1"], "real_rude_rate": rate})
+        replies = [classifier.aggregate(s, t).label for s, t in zip(val.sentences, per_text, strict=True)]
+        summary = metrics.summary(gold, replies, TONE_LABELS)
+        real = [p for p, r in zip(replies, is_real, strict=True) if r]
+        rate = sum(p == "rude" for p in real) / max(1, len(real))
+        trials.append({
+            "full_weight_words": int(words),
+            "reply_macro_f1": summary["macro_f1"],
+            "reply_rude_recall": summary["per_class"]["rude"]["recall"],
+            "real_rude_rate": rate,
+        })
     cap = cfg["calibration"]["max_real_rude_rate"]
     ok = [t for t in trials if t["real_rude_rate"] <= cap] or sorted(trials, key=lambda t: t["real_rude_rate"])[:1]
     best = max(ok, key=lambda t: (t["reply_macro_f1"], -t["real_rude_rate"]))
@@ -267,8 +369,18 @@ def write_artefact(
     tmp.rename(out)
 
 
-def load_data(cfg: dict[str, Any], max_items: int) -> tuple[dict, dict]:
-    """Support splits and Stanford splits, optionally capped per split for quick runs."""
+@dataclass(frozen=True)
+class Data:
+    """Everything training reads, loaded once (so a comparison of modes sees identical data)."""
+
+    splits: dict[str, list[dataset.Item]]
+    stanford: dict[str, list[dataset.Item]]
+    train: Split
+    val: Split
+
+
+def load_data(cfg: dict[str, Any], max_items: int) -> Data:
+    """Support and Stanford splits (optionally capped per split for quick runs), train/val sentences split."""
     dc = cfg["data"]
     splits = dataset.split_items(dataset.load_support(dataset.support_paths(dc)), dc)
     stanford = dataset.split_items(dataset.load_stanford(dataset.resolve(dc["stanford_dir"])), dc)
@@ -277,7 +389,10 @@ def load_data(cfg: dict[str, Any], max_items: int) -> tuple[dict, dict]:
         for group in (splits, stanford):
             for name, items in group.items():
                 group[name] = rng.sample(items, min(max_items, len(items)))
-    return splits, stanford
+    print(f"support: {describe(splits)}\nstanford: {describe(stanford)}", flush=True)
+    if not splits["train"]:
+        raise SystemExit("no support training data found: " + ", ".join(dc["support"]))
+    return Data(splits, stanford, prepare(splits["train"]), prepare(splits["val"]))
 
 
 def describe(splits: dict[str, list[dataset.Item]]) -> dict[str, dict[str, int]]:
@@ -285,26 +400,21 @@ def describe(splits: dict[str, list[dataset.Item]]) -> dict[str, dict[str, int]]
     return {name: dict(sorted(Counter(i.label for i in items).items())) for name, items in splits.items()}
 
 
-def run(cfg: dict[str, Any], out: Path | None, mode: str, max_items: int) -> dict[str, Any]:
+def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[str, Any]:
     """Train one model; write the artefact unless ``out`` is None. Returns the validation summary."""
     torch.set_num_threads(cfg["threads"])
     started = time.perf_counter()
-    splits, stanford = load_data(cfg, max_items)
-    print(f"support: {describe(splits)}\nstanford: {describe(stanford)}", flush=True)
-    if not splits["train"]:
-        raise SystemExit("no support training data found: " + ", ".join(cfg["data"]["support"]))
     tokenizer = load_tokenizer(base_model_path() / "tokenizer.json", cfg["train"]["max_length"])
-    model, log, best_epoch = train_model(cfg, splits, stanford, mode, tokenizer)
+    model, log, best_epoch = train_model(cfg, data.train, data.val, data.stanford["train"], mode, tokenizer)
 
     # Calibrate what will ship: the fp16 weights, reloaded as fp32.
     model.load_state_dict({k: v.float() for k, v in fp16_state(model).items()})
-    val = splits["val"]
-    val_logits = logits_for(model, tokenizer, [i.text for i in val])
-    val_gold = torch.tensor([TONE_LABELS.index(i.label) for i in val], dtype=torch.long)
+    val = data.val
+    val_logits = logits_for(model, tokenizer, [i.text for i in val.items])
+    val_gold = torch.tensor([TONE_LABELS.index(i.label) for i in val.items], dtype=torch.long)
     temperature = metrics.fit_temperature(val_logits, val_gold)
     classifier = ToneClassifier(model, tokenizer, temperature=temperature, aggregate_settings=AggregateSettings())
-    real_val = [i for i in val if i.source == dataset.REAL_REPLY_SOURCE]
-    aggregate, trials = tune_aggregate(classifier, val, real_val, cfg)
+    aggregate, trials = tune_aggregate(classifier, val, cfg)
     summary = {
         "stanford_mode": mode,
         "best_epoch": best_epoch,
@@ -316,7 +426,7 @@ def run(cfg: dict[str, Any], out: Path | None, mode: str, max_items: int) -> dic
         "train_seconds": time.perf_counter() - started,
     }
     if mode != "none":
-        summary["stanford_val_accuracy"] = stanford_accuracy(model, tokenizer, stanford["val"])
+        summary["stanford_val_accuracy"] = stanford_accuracy(model, tokenizer, data.stanford["val"])
     print(json.dumps({k: v for k, v in summary.items() if k != "epochs"}, indent=1), flush=True)
     if out is not None:
         dc = cfg["data"]
@@ -326,9 +436,8 @@ def run(cfg: dict[str, Any], out: Path | None, mode: str, max_items: int) -> dic
             "training": summary,
             "data": {
                 "files": {str(p.relative_to(dataset.ROOT)): dataset.sha256_file(p) for p in files},
-                "counts": describe(splits),
-                "stanford_counts": describe(stanford),
-                "max_items": max_items,
+                "counts": describe(data.splits),
+                "stanford_counts": describe(data.stanford),
             },
             "config": cfg,
             "torch": torch.__version__,
@@ -362,7 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="override the config's epochs")
     parser.add_argument("--layers", type=int, help="override the config's encoder layers")
     parser.add_argument("--max-items", type=int, default=0, help="cap items per split (quick development runs)")
-    parser.add_argument("--compare-stanford", action="store_true", help="train every Stanford mode, write nothing")
+    parser.add_argument(
+        "--compare-stanford", nargs="?", const="none,aux,pretrain", metavar="MODES",
+        help="train each Stanford mode (comma-separated; default all three), print validation metrics, write nothing",
+    )
     args = parser.parse_args(argv)
     cfg = dataset.load_config(args.config)
     if args.epochs:
@@ -370,20 +482,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.layers:
         cfg["train"]["layers"] = args.layers
     if args.compare_stanford:
+        data = load_data(cfg, args.max_items)
         rows = []
-        for mode in ("none", "aux", "pretrain"):
+        for mode in args.compare_stanford.split(","):
             print(f"== stanford={mode}", flush=True)
-            s = run(cfg, None, mode, args.max_items)
+            s = run(cfg, data, None, mode)
             best = s["epochs"][s["best_epoch"] - 1]
-            rows.append((mode, best["macro_f1"], best["rude_recall"], best["accuracy"], s["train_seconds"]))
-        print("\n| stanford | val macro-F1 | val rude recall | val accuracy | seconds |\n|---|---|---|---|---|")
-        for mode, f1, rr, acc, secs in rows:
-            print(f"| {mode} | {f1:.3f} | {rr:.3f} | {acc:.3f} | {secs:.0f} |")
+            rows.append((mode, best, s.get("stanford_val_accuracy"), s["train_seconds"]))
+        print("\n| stanford | val reply macro-F1 | val reply rude recall | val item macro-F1 | real rude-rate "
+              "| Stanford val acc | seconds |\n|---|---|---|---|---|---|---|")
+        for mode, best, st_acc, secs in rows:
+            st = f"{st_acc:.3f}" if st_acc is not None else "-"
+            print(f"| {mode} | {best['reply_macro_f1']:.3f} | {best['reply_rude_recall']:.3f} | "
+                  f"{best['macro_f1']:.3f} | {best['real_rude_rate']:.3f} | {st} | {secs:.0f} |")
         return 0
     mode = args.stanford or cfg["train"]["stanford"]
     cfg["train"]["stanford"] = mode
     out = args.out or dataset.resolve(cfg["output"]["dir"])
-    run(cfg, out, mode, args.max_items)
+    run(cfg, load_data(cfg, args.max_items), out, mode)
     return 0
 
 

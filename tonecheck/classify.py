@@ -251,10 +251,13 @@ class ToneClassifier:
         return [_tone(row) for row in self.probabilities(sentences).tolist()]
 
     def aggregate(self, sentences: Sequence[str], tones: Sequence[Tone]) -> Tone:
-        """The reply's tone: its rudest real sentence decides P(rude); the rest splits by weighted average.
+        """The reply's tone, following the labelling guide's order: rude if any sentence is rude, else polite if
+        any sentence is warm, else neutral.
 
-        A weighted max (not a mean) so one rude sentence cannot hide among ten polite ones; fragments with fewer
-        than ``full_weight_words`` words are down-weighted so sign-offs and initials cannot flag a reply alone.
+        P(rude) is the largest sentence P(rude), so one rude sentence cannot hide among ten polite ones; sentences
+        with fewer than ``full_weight_words`` words count proportionally less, so a sign-off ("-Becky"), an
+        initial ("^TV") or a lone greeting cannot flag a reply by itself. P(polite | not rude) is the largest
+        sentence P(polite | not rude) (one "Thanks!" makes a reply warm); neutral takes the rest.
         """
         if len(sentences) != len(tones):
             raise ValueError("aggregate needs one tone per sentence")
@@ -263,11 +266,8 @@ class ToneClassifier:
         full = max(1, self.aggregate_settings.full_weight_words)
         weights = [min(1.0, count_words(s) / full) for s in sentences]
         rude = max(w * t.scores["rude"] for w, t in zip(weights, tones, strict=True))
-        mass = [max(w, 1e-3) for w in weights]
-        polite = sum(m * t.scores["polite"] for m, t in zip(mass, tones, strict=True))
-        neutral = sum(m * t.scores["neutral"] for m, t in zip(mass, tones, strict=True))
-        share = polite / (polite + neutral) if polite + neutral > 0 else 0.0
-        scores = {"polite": (1 - rude) * share, "neutral": (1 - rude) * (1 - share), "rude": rude}
+        warm = max(t.scores["polite"] / max(t.scores["polite"] + t.scores["neutral"], 1e-9) for t in tones)
+        scores = {"polite": (1 - rude) * warm, "neutral": (1 - rude) * (1 - warm), "rude": rude}
         return Tone(max(scores, key=scores.__getitem__), scores)
 
 
