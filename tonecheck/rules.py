@@ -65,6 +65,7 @@ RULE_SCHEMA: dict[str, Any] = {
             "additionalProperties": {"anyOf": [{"type": "null"}, _STRINGS]},
         },
         "acronyms": _STRINGS,
+        "emphatic": _STRINGS,
         "min_length": {"type": "integer", "minimum": 2},
         "examples": {**_EXAMPLES, "required": ["bad"]},
     },
@@ -108,6 +109,7 @@ class Rule:
     unless: tuple[str, ...] = ()
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     acronyms: frozenset[str] = frozenset()
+    emphatic: frozenset[str] = frozenset()  # caps: short words that shout on their own ("NO", "SO")
     min_length: int = 5
     bad_examples: tuple[str, ...] = ()
     good_examples: tuple[str, ...] = ()
@@ -221,6 +223,7 @@ def _rule_from(data: dict[str, Any], source: str) -> Rule:
         unless=tuple(data.get("unless", ())),
         words=words,
         acronyms=frozenset(a.upper() for a in data.get("acronyms", ())),
+        emphatic=frozenset(a.upper() for a in data.get("emphatic", ())),
         min_length=data.get("min_length", 5),
         bad_examples=tuple(examples.get("bad", ())),
         good_examples=tuple(examples.get("good", ())),
@@ -485,11 +488,11 @@ class CompiledPack:
         for rule in spec.rules:
             if rule.kind == "phrase":
                 self._groups += self._compile(rule, rule.patterns, "patterns", nlp)
-                if rule.unless:
-                    groups = self._compile(rule, rule.unless, "unless", nlp)
-                    self._unless[rule.id] = (groups, self._index(groups))
             elif rule.kind == "words":
                 self._add_words(rule, nlp)
+            if rule.unless:
+                groups = self._compile(rule, rule.unless, "unless", nlp)
+                self._unless[rule.id] = (groups, self._index(groups))
         self._group_index = self._index(self._groups)
 
     @staticmethod
@@ -562,34 +565,39 @@ class CompiledPack:
         ``text`` is the Doc's text if the caller has it: ``doc.text`` rebuilds it from every token.
         """
         text = doc.text if text is None else text
-        strings = doc.vocab.strings
-        hits: list[RawMatch] = []
-        for key, start, end in self._words(doc):
-            rule, word = self._word_keys[strings[key]]
-            span = doc[start:end]
-            hits.append(RawMatch(rule, f"{rule.id}.{word}", span.start_char, span.end_char, rule.words[word]))
-        hits.extend(self._phrase_hits(doc))
-        for rule in self._caps:
-            hits.extend(_caps_hits(doc, text, rule))
-        hits.sort(key=lambda h: (h.start_char, -h.end_char, h.rule_id))
-        return hits
-
-    def _phrase_hits(self, doc: Doc) -> list[RawMatch]:
         norms = doc.to_array(NORM).tolist()
         bounds = sentence_bounds(doc)
         sents = [(a, b, set(norms[a:b])) for a, b in bounds]
         starts = [a for a, _ in bounds]
-        by_rule = self._run(self._groups, self._group_index, doc, sents)
-        hits = []
-        for rule_id, spans in by_rule.items():
+        quiet: dict[str, set[int]] = {}
+
+        def silenced(rule_id: str, token: int) -> bool:
+            """True if one of the rule's ``unless`` patterns matches in the sentence holding ``token``."""
+            if rule_id not in self._unless:
+                return False
+            if rule_id not in quiet:
+                groups, index = self._unless[rule_id]
+                spans = self._run(groups, index, doc, sents).get(rule_id, [])
+                quiet[rule_id] = {bisect.bisect_right(starts, s.start) for s in spans}
+            return bisect.bisect_right(starts, token) in quiet[rule_id]
+
+        strings = doc.vocab.strings
+        hits: list[RawMatch] = []
+        for key, start, end in self._words(doc):
+            rule, word = self._word_keys[strings[key]]
+            if silenced(rule.id, start):
+                continue
+            span = doc[start:end]
+            hits.append(RawMatch(rule, f"{rule.id}.{word}", span.start_char, span.end_char, rule.words[word]))
+        for rule_id, spans in self._run(self._groups, self._group_index, doc, sents).items():
             rule = self.rules[rule_id]
-            unless = self._unless.get(rule_id)
-            silenced = self._run(unless[0], unless[1], doc, sents).get(rule_id, []) if unless else []
-            quiet = {bisect.bisect_right(starts, s.start) for s in silenced}
             for span in filter_spans(spans):
-                if bisect.bisect_right(starts, span.start) in quiet:
-                    continue
-                hits.append(RawMatch(rule, rule_id, span.start_char, span.end_char, rule.suggestions))
+                if not silenced(rule_id, span.start):
+                    hits.append(RawMatch(rule, rule_id, span.start_char, span.end_char, rule.suggestions))
+        for rule in self._caps:
+            hits.extend(h for h in _caps_hits(doc, text, rule) if not silenced(rule.id, doc.char_span(
+                h.start_char, h.end_char, alignment_mode="expand").start))
+        hits.sort(key=lambda h: (h.start_char, -h.end_char, h.rule_id))
         return hits
 
 
@@ -606,11 +614,16 @@ def _caps_hits(doc: Doc, text: str, rule: Rule) -> list[RawMatch]:
     def shouty(tok: Any) -> bool:
         if tok.text in ("I", "A"):
             return bool(run)  # "I" and "A" continue a shouted run ("I SAID") but never start one
-        return tok.is_alpha and tok.is_upper and len(tok) >= 2 and tok.text not in rule.acronyms
+        return tok.is_alpha and tok.is_upper and len(tok) >= 2 and tok.text not in rule.acronyms or (
+            tok.text in rule.emphatic
+        )
 
     def flush() -> None:
+        if not run:
+            return
         letters = sum(len(t) for t in run)
-        if run and ((len(run) >= 2 and letters >= 6) or max(len(t) for t in run) >= rule.min_length):
+        loud = len(run) >= 2 and letters >= 6 or max(len(t) for t in run) >= rule.min_length
+        if loud or any(t.text in rule.emphatic for t in run):
             hits.append(RawMatch(rule, rule.id, run[0].idx, run[-1].idx + len(run[-1]), rule.suggestions))
 
     for tok in doc:

@@ -56,3 +56,43 @@ def test_describe_packs_lists_rules(rules_checker):
     assert packs["example-team"]["extends"] == "default"
     ids = {r["id"] for r in packs["default"]["rules"]}
     assert {"banned", "isolating.only_one", "shouting.caps"} <= ids
+
+
+def _one_rule_pack(tmp_path: Path, rule_yaml: str) -> Checker:
+    pack = tmp_path / "default"
+    pack.mkdir()
+    (pack / "pack.yml").write_text("name: default\ndescription: test\n", encoding="utf-8")
+    (pack / "rules.yml").write_text("rules:\n" + rule_yaml, encoding="utf-8")
+    return Checker.load(load_settings(env={}, use_model=False, rules_dir=tmp_path))
+
+
+def test_unless_silences_a_word_rule_in_the_same_sentence_only(tmp_path):
+    checker = _one_rule_pack(tmp_path, """
+  - id: banned
+    kind: words
+    category: banned_word
+    severity: error
+    message: m
+    words: {dumb: []}
+    unless: ["no question is a dumb question"]
+    examples: {bad: ["That is dumb."]}
+""")
+    text = "No question is a dumb question. But that was dumb."
+    findings = checker.check(text).findings
+    assert [(f.rule_id, f.start) for f in findings] == [("banned.dumb", text.rindex("dumb"))]
+
+
+def test_caps_emphatic_words_shout_even_when_short(tmp_path):
+    checker = _one_rule_pack(tmp_path, """
+  - id: shouting.caps
+    kind: caps
+    category: shouting
+    severity: warning
+    message: m
+    acronyms: [UK]
+    emphatic: ["NO", "SO"]
+    examples: {bad: ["I said NO."]}
+""")
+    findings = checker.check("I said NO refunds, I'm SO done. We ship to the UK.").findings
+    assert [f.text for f in findings] == ["NO", "SO"]
+    assert checker.check("No, we ship to the UK.").findings == []
