@@ -103,7 +103,19 @@ def test_summary_totals_and_file_agree(full_audit: dict[str, Any]) -> None:
     assert summary["verdicts"] == {"ok": 5, "review": 7, "block": 0}
     assert summary["tone"] is None
     assert (summary["pack"], summary["tone_model"]) == ("default", "off")
-    assert set(summary["worst"]) == set(EXPECTED_FINDINGS)
+    assert summary["worst"] == list(EXPECTED_FINDINGS)  # all "review" with one finding: input order breaks ties
+
+
+def test_worst_replies_rank_more_findings_first(rules_checker: Checker, tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(
+        '{"id": "one", "agent": "a@x.example", "body": "As I already told you, it ships today."}\n'
+        '{"id": "two", "agent": "b@x.example", "body": "As I already told you, calm down. It ships today."}\n',
+        encoding="utf-8",
+    )
+    result = audit(rules_checker, InputSpec((path,)), tmp_path / "out")
+    assert [result["by_key"][k]["findings"] for k in ("id:one", "id:two")] == ["1", "2"]
+    assert result["summary"]["worst"] == ["id:two", "id:one"]
 
 
 def test_rerun_resumes_without_auditing_again(rules_checker: Checker, full_audit: dict[str, Any],

@@ -143,7 +143,7 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]]) 
         totals.p_rude.append(row["p_rude"])
     if own or row["verdict"] != "ok":
         severe = sum(1 for f in own if f["severity"] == "error")
-        rank = (_VERDICT_RANK[row["verdict"]], severe, row["p_rude"] or 0.0, len(own), -row["ordinal"])
+        rank = (_VERDICT_RANK[row["verdict"]], severe, len(own), row["p_rude"] or 0.0, -row["ordinal"])
         entry = (rank, {k: row[k] for k in ("key", "ordinal", "source", "agent", "agent_name", "subject",
                                              "verdict", "tone_label", "p_rude", "text")})
         if len(totals.worst) < WORST_SHOWN:
@@ -207,7 +207,7 @@ def tone_chart(totals: Totals, summary: dict[str, Any]) -> str:
     """Histogram of the replies' P(rude); verdicts instead when the audit ran without the tone model."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 3.2))
+    fig = Figure(figsize=(5.6, 3.2))
     ax = fig.add_subplot()
     if totals.p_rude:
         ax.hist(totals.p_rude, bins=[i / 20 for i in range(21)], color="#4c72b0", edgecolor="white")
@@ -229,7 +229,7 @@ def category_chart(summary: dict[str, Any]) -> str:
     from matplotlib.figure import Figure
 
     counts = summary["findings_by_category"]
-    fig = Figure(figsize=(6.4, 0.35 * len(counts) + 1.0))
+    fig = Figure(figsize=(5.6, 0.35 * len(counts) + 1.0))
     ax = fig.add_subplot()
     names = list(counts)[::-1]
     ax.barh(names, [counts[n] for n in names], color="#c44e52")
