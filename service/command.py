@@ -1,9 +1,9 @@
 """``tonecheck serve`` (gunicorn in front of :func:`service.create_app`) and ``tonecheck keys`` (API keys).
 
-``serve`` sizes gunicorn for a small box: one worker per core (each holds its own model, ~100 MB, with one
-torch thread, so workers never fight over cores) and a few threads per worker to overlap network I/O while
-checks run one at a time. It binds 127.0.0.1 unless told otherwise, refuses to expose an open (auth off)
-server beyond loopback, and stops gracefully on SIGTERM (gunicorn finishes in-flight requests, exits 0).
+``serve`` sizes gunicorn for a small box: one worker per core (each holds its own model and spaCy pipeline,
+~650 MB, with one torch thread, so workers never fight over cores) and a few threads per worker to overlap
+network I/O while checks run one at a time. It binds 127.0.0.1 unless told otherwise, refuses to expose an
+open (auth off) server beyond loopback, and stops gracefully on SIGTERM (in-flight requests finish, exit 0).
 """
 
 from __future__ import annotations
