@@ -348,6 +348,8 @@ def compile_pattern(pattern: str, nlp: Language) -> list[list[dict[str, Any]]]:
     units = [m for m in _UNIT.finditer(pattern.strip())]
     if not units:
         raise PatternError("empty pattern")
+    if any(m.group(3) is not None and ("(" in m.group(3) or ")" in m.group(3)) for m in units):
+        raise PatternError("nested or unbalanced parentheses: groups hold plain alternatives only")
     options: list[list[list[dict[str, Any]]]] = []
     for m in units:
         group, optional, bare = m.group(1), m.group(2), m.group(3)

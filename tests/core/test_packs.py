@@ -58,6 +58,14 @@ def test_describe_packs_lists_rules(rules_checker):
     assert {"banned", "isolating.only_one", "shouting.caps"} <= ids
 
 
+@pytest.mark.parametrize("pattern", ["(silly me|no question is (too)? silly)", "(a|b", "a) b"])
+def test_nested_or_unbalanced_parentheses_are_pattern_errors(rules_checker, pattern):
+    from tonecheck.rules import PatternError, compile_pattern
+
+    with pytest.raises(PatternError, match="parentheses"):
+        compile_pattern(pattern, rules_checker.nlp)
+
+
 def _one_rule_pack(tmp_path: Path, rule_yaml: str) -> Checker:
     pack = tmp_path / "default"
     pack.mkdir()
