@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .clean import CleanText, clean
-from .errors import UnknownPack
+from .errors import ToneCheckError, UnknownPack
 from .nlp import build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
 from .rules import CompiledPack, RawMatch, available_packs, resolve_pack
@@ -106,8 +106,9 @@ class Checker:
         for i, text in enumerate(texts):
             try:
                 cleaned.append(clean(text, max_chars=self.settings.max_chars))
-            except Exception as exc:
-                if len(texts) > 1 and hasattr(exc, "args") and exc.args:
+            except ToneCheckError as exc:
+                exc.index = i  # which text of the batch; callers that must lose nothing retry the rest singly
+                if len(texts) > 1:
                     exc.args = (f"item {i}: {exc.args[0]}", *exc.args[1:])
                 raise
         prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]

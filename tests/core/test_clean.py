@@ -120,3 +120,9 @@ def test_span_maps_deleted_characters_back():
     c = clean("a\u200bb c")
     assert c.text == "ab c"
     assert c.span(0, 2) == (0, 3)
+
+
+def test_batch_error_names_the_bad_item(rules_checker):
+    with pytest.raises(InputError, match="item 1: text is empty") as info:
+        rules_checker.check_many(["Thanks!", "  ", "Hi"])
+    assert info.value.index == 1
