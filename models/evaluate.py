@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from models import dataset, metrics
-from tonecheck.classify import ToneClassifier, encode
+from tonecheck.classify import ToneClassifier, encode, label_for
 from tonecheck.report import TONE_LABELS, Tone
 
 STANFORD_LABELS = ("impolite", "polite")
@@ -80,7 +80,8 @@ def evaluate_variant(
     logits = clf.logits([i.text for i in test])
     gold_idx = torch.tensor([TONE_LABELS.index(g) for g in gold], dtype=torch.long)
     probs = torch.softmax(logits / clf.temperature, 1)
-    item_pred = [TONE_LABELS[k] for k in logits.argmax(1).tolist()]
+    threshold = clf.aggregate_settings.rude_threshold
+    item_pred = [label_for(dict(zip(TONE_LABELS, row, strict=True)), threshold) for row in probs.tolist()]
     replies, per_sentence = reply_tones(clf, test_sentences)
     real_replies, _ = reply_tones(clf, real_sentences)
     review, block = thresholds
@@ -205,6 +206,17 @@ def main(argv: list[str] | None = None) -> int:
         r = res["real"]
         print(f"| {variant} | {r['rude_label']:.1%} | {r['review']:.1%} ({thresholds[0]}) | "
               f"{r['block']:.1%} ({thresholds[1]}) |")
+
+    print("\nReply-level P(rude) thresholds on the test split (int8; the verdict uses Settings.review_rude / "
+          "block_rude):\n")
+    print("| P(rude) >= | rude precision | rude recall | real replies flagged |\n|---|---|---|---|")
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.85):
+        flagged = [sc["rude"] >= t for sc in q["_reply_scores"]]
+        gold_rude = [i.label == "rude" for i in test]
+        tp = sum(f and g for f, g in zip(flagged, gold_rude, strict=True))
+        real_flags = [f for f, i in zip(flagged, test, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
+        print(f"| {t} | {tp / max(1, sum(flagged)):.3f} | {tp / max(1, sum(gold_rude)):.3f} | "
+              f"{sum(real_flags) / max(1, len(real_flags)):.1%} |")
 
     print(f"\n## Stanford Politeness test split, polite vs impolite (quartiles per site, n={len(stanford)})\n")
     print("| variant | head | wikipedia | stack-exchange | all |\n|---|---|---|---|---|")

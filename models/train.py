@@ -312,7 +312,8 @@ def fp16_state(model: nn.Module) -> dict[str, torch.Tensor]:
 def tune_aggregate(
     classifier: ToneClassifier, val: Split, cfg: dict[str, Any]
 ) -> tuple[AggregateSettings, list[dict[str, Any]]]:
-    """Pick the reply aggregation on validation: best reply-level macro-F1 within the real-reply rude-rate cap."""
+    """Pick the reply aggregation on validation: the best mean of reply-level macro-F1 and rude recall (the two
+    targets) among settings that label at most ``max_real_rude_rate`` of the real validation replies rude."""
     flat = [s for sents in val.sentences for s in sents]
     flat_tones = classifier.predict(flat)
     per_text: list[list[Tone]] = []
@@ -324,21 +325,40 @@ def tune_aggregate(
     is_real = [i.source == dataset.REAL_REPLY_SOURCE for i in val.items]
     trials = []
     for words in cfg["calibration"]["full_weight_words"]:
-        classifier.aggregate_settings = AggregateSettings(full_weight_words=int(words))
-        replies = [classifier.aggregate(s, t).label for s, t in zip(val.sentences, per_text, strict=True)]
-        summary = metrics.summary(gold, replies, TONE_LABELS)
-        real = [p for p, r in zip(replies, is_real, strict=True) if r]
-        rate = sum(p == "rude" for p in real) / max(1, len(real))
-        trials.append({
-            "full_weight_words": int(words),
-            "reply_macro_f1": summary["macro_f1"],
-            "reply_rude_recall": summary["per_class"]["rude"]["recall"],
-            "real_rude_rate": rate,
-        })
+        for threshold in cfg["calibration"]["rude_thresholds"]:
+            classifier.aggregate_settings = AggregateSettings(int(words), float(threshold))
+            replies = [classifier.aggregate(s, t).label for s, t in zip(val.sentences, per_text, strict=True)]
+            summary = metrics.summary(gold, replies, TONE_LABELS)
+            real = [p for p, r in zip(replies, is_real, strict=True) if r]
+            trials.append({
+                "full_weight_words": int(words),
+                "rude_threshold": float(threshold),
+                "reply_macro_f1": summary["macro_f1"],
+                "reply_rude_recall": summary["per_class"]["rude"]["recall"],
+                "real_rude_rate": sum(p == "rude" for p in real) / max(1, len(real)),
+            })
     cap = cfg["calibration"]["max_real_rude_rate"]
     ok = [t for t in trials if t["real_rude_rate"] <= cap] or sorted(trials, key=lambda t: t["real_rude_rate"])[:1]
-    best = max(ok, key=lambda t: (t["reply_macro_f1"], -t["real_rude_rate"]))
-    return AggregateSettings(full_weight_words=best["full_weight_words"]), trials
+    best = max(ok, key=lambda t: (t["reply_macro_f1"] + t["reply_rude_recall"], -t["real_rude_rate"]))
+    return AggregateSettings(best["full_weight_words"], best["rude_threshold"]), trials
+
+
+def threshold_sweep(replies: Sequence[Tone], items: Sequence[dataset.Item]) -> list[dict[str, float]]:
+    """Reply-level rude precision / recall and real-reply flag rate when P(rude) >= t: the evidence behind the
+    verdict thresholds (Settings.review_rude / block_rude)."""
+    out = []
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.85):
+        flagged = [r.scores["rude"] >= t for r in replies]
+        gold = [i.label == "rude" for i in items]
+        real = [f for f, i in zip(flagged, items, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
+        tp = sum(f and g for f, g in zip(flagged, gold, strict=True))
+        out.append({
+            "threshold": t,
+            "rude_precision": tp / max(1, sum(flagged)),
+            "rude_recall": tp / max(1, sum(gold)),
+            "real_flag_rate": sum(real) / max(1, len(real)),
+        })
+    return out
 
 
 def write_artefact(
@@ -360,7 +380,7 @@ def write_artefact(
         "labels": list(TONE_LABELS),
         "temperature": temperature,
         "max_length": meta["config"]["train"]["max_length"],
-        "aggregate": {"full_weight_words": aggregate.full_weight_words},
+        "aggregate": {"full_weight_words": aggregate.full_weight_words, "rude_threshold": aggregate.rude_threshold},
         "sha256": {"model.safetensors": sha256_file(tmp / "model.safetensors")},
         **meta,
     }
@@ -415,6 +435,8 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
     temperature = metrics.fit_temperature(val_logits, val_gold)
     classifier = ToneClassifier(model, tokenizer, temperature=temperature, aggregate_settings=AggregateSettings())
     aggregate, trials = tune_aggregate(classifier, val, cfg)
+    classifier.aggregate_settings = aggregate
+    thresholds = threshold_sweep(reply_predictions(classifier, val), val.items)
     summary = {
         "stanford_mode": mode,
         "best_epoch": best_epoch,
@@ -423,6 +445,7 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
         "val_ece_before": metrics.ece(torch.softmax(val_logits, 1), val_gold),
         "val_ece_after": metrics.ece(torch.softmax(val_logits / temperature, 1), val_gold),
         "aggregate_trials": trials,
+        "val_reply_thresholds": thresholds,
         "train_seconds": time.perf_counter() - started,
     }
     if mode != "none":

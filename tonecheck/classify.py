@@ -46,9 +46,12 @@ class AggregateSettings:
     ``full_weight_words``: a sentence with fewer words than this counts proportionally less toward the reply's
     P(rude), so a sign-off ("-Becky"), an initial ("^TV") or a lone greeting cannot make a reply rude on its own,
     while any real sentence still can (the reply's P(rude) is the largest weighted sentence P(rude)).
+    ``rude_threshold``: the label is ``rude`` when P(rude) reaches it (a missed rude reply costs more than a
+    review), else the likelier of polite and neutral. The scores stay the calibrated probabilities.
     """
 
     full_weight_words: int = 3
+    rude_threshold: float = 0.5
 
 
 class ToneModel(nn.Module):
@@ -247,8 +250,9 @@ class ToneClassifier:
         return torch.softmax(self.logits(sentences) / self.temperature, dim=-1)
 
     def predict(self, sentences: Sequence[str]) -> list[Tone]:
-        """One calibrated Tone per sentence, all scored in one batched pass."""
-        return [_tone(row) for row in self.probabilities(sentences).tolist()]
+        """One calibrated Tone per sentence, all scored in one batched pass (labels as in :func:`label_for`)."""
+        threshold = self.aggregate_settings.rude_threshold
+        return [_tone(row, threshold) for row in self.probabilities(sentences).tolist()]
 
     def aggregate(self, sentences: Sequence[str], tones: Sequence[Tone]) -> Tone:
         """The reply's tone, following the labelling guide's order: rude if any sentence is rude, else polite if
@@ -268,11 +272,18 @@ class ToneClassifier:
         rude = max(w * t.scores["rude"] for w, t in zip(weights, tones, strict=True))
         warm = max(t.scores["polite"] / max(t.scores["polite"] + t.scores["neutral"], 1e-9) for t in tones)
         scores = {"polite": (1 - rude) * warm, "neutral": (1 - rude) * (1 - warm), "rude": rude}
-        return Tone(max(scores, key=scores.__getitem__), scores)
+        return Tone(label_for(scores, self.aggregate_settings.rude_threshold), scores)
 
 
-def _tone(row: Sequence[float]) -> Tone:
+def label_for(scores: dict[str, float], rude_threshold: float) -> str:
+    """``rude`` when P(rude) reaches the threshold, else the likelier of polite and neutral."""
+    if scores["rude"] >= rude_threshold:
+        return "rude"
+    return "polite" if scores["polite"] > scores["neutral"] else "neutral"
+
+
+def _tone(row: Sequence[float], rude_threshold: float) -> Tone:
     scores = {label: float(p) for label, p in zip(TONE_LABELS, row, strict=True)}
     if not all(math.isfinite(p) for p in scores.values()):
         raise ValueError("tone model produced non-finite scores")
-    return Tone(max(scores, key=scores.__getitem__), scores)
+    return Tone(label_for(scores, rude_threshold), scores)
