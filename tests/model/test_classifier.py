@@ -24,8 +24,6 @@ MIXED = [
 ]
 
 
-@pytest.mark.xfail(reason="known miss of the shipped model, listed in models/README.md: sarcasm carried only by "
-                   "a trailing 'I guess' still scores polite", strict=False)
 def test_sarcastic_thanks_is_not_polite(tone_int8: ToneClassifier) -> None:
     sentences = [SARCASTIC]
     tone = tone_int8.aggregate(sentences, tone_int8.predict(sentences))
