@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nReply-level P(rude) thresholds on the test split (int8; the verdict uses Settings.review_rude / "
           "block_rude):\n")
     print("| P(rude) >= | rude precision | rude recall | real replies flagged |\n|---|---|---|---|")
-    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.85):
+    for t in (0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.85, 0.9):
         flagged = [sc["rude"] >= t for sc in q["_reply_scores"]]
         gold_rude = [i.label == "rude" for i in test]
         tp = sum(f and g for f, g in zip(flagged, gold_rude, strict=True))

@@ -34,6 +34,7 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h[1-6]|table|ul|ol|blockquote
 _SKIP_OPEN = re.compile(r"<\s*(script|style|head|title)\b", re.I)
 _QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*type=.?cite|<\s*div\b[^>]*class=.?gmail_quote", re.I)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # control characters other than whitespace
 _QUOTED_LINE = re.compile(r"[ \t]*>")
 _REPLY_HEADER = re.compile(
@@ -75,6 +76,11 @@ def validate(text: object, max_chars: int) -> str:
         raise InputError("text is empty")
     if "\x00" in text:
         raise InputError("text contains NUL bytes: this looks like a binary file, not an email reply")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:  # from a bad decode (surrogateescape) or a JSON "\ud800" escape: not text, and spaCy would crash
+        raise InputError(
+            f"text is not valid Unicode: lone surrogate U+{ord(surrogate.group()):04X} at index {surrogate.start()}"
+        )
     controls = len(_CONTROL.findall(text, 0, 4096))
     if controls > max(8, len(text[:4096]) // 20):
         raise InputError("text is mostly control characters: this looks like a binary file, not an email reply")

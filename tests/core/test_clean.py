@@ -91,6 +91,12 @@ def test_binary_text_is_an_input_error(rules_checker):
         rules_checker.check("PK\x03\x04\x00\x00\x08\x00garbage")
 
 
+@pytest.mark.parametrize("text", ["Thanks \ud800 for waiting", "bad decode \udcff"])
+def test_lone_surrogate_is_an_input_error_not_a_crash(rules_checker, text):
+    with pytest.raises(InputError, match=r"lone surrogate U\+D[8C]"):
+        rules_checker.check(text)
+
+
 def test_bytes_are_refused_with_a_hint(rules_checker):
     with pytest.raises(InputError, match="decode"):
         rules_checker.check(b"hello")  # type: ignore[arg-type]
