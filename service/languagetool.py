@@ -169,6 +169,10 @@ class Utf16:
         return index if self._prefix is None else self._prefix[index]
 
 
+# The report of a blank text, which the library refuses to check (InputError) but LanguageTool answers.
+EMPTY_REPORT: dict[str, Any] = {"findings": [], "sentences": [], "tone": None, "verdict": "ok"}
+
+
 def response(
     source: LtText, report: dict[str, Any], language: tuple[str, str], rules: dict[str, dict[str, Any]],
     keep: Any = None,

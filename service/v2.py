@@ -43,7 +43,13 @@ def check() -> Any:
     )
     g.chars = len(source.original)
     current = state()
-    (report,) = current.check_many([source.checked], form.get("pack") or None)
+    pack = form.get("pack") or None
+    if not source.checked.strip():
+        # LanguageTool answers a blank text with no matches, and editor plugins send one whenever the box is
+        # empty: an error here would pop up in the rep's editor. /v1 stays strict (422 invalid_text).
+        current.require_checker().pack(pack)  # an unknown pack is still a 404
+        return jsonify(lt.response(source, lt.EMPTY_REPORT, language, current.rules, keep))
+    (report,) = current.check_many([source.checked], pack)
     return jsonify(lt.response(source, report.to_dict(), language, current.rules, keep))
 
 

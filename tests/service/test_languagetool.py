@@ -125,7 +125,7 @@ def test_disabled_and_enabled_rules_filter_matches(client: FlaskClient) -> None:
         ({"data": '{"annotation": "x"}', "language": "en-US"}, 422, "data"),
         ({"data": '{"annotation": [{"text": 1}]}', "language": "en-US"}, 422, "data.annotation[0].text"),
         ({"data": '{"annotation": [{"nope": "x"}]}', "language": "en-US"}, 422, "data.annotation[0]"),
-        ({"text": "  ", "language": "en-US"}, 422, "text"),
+        ({"text": " ", "language": "en-US", "pack": "missing"}, 404, "pack"),
         ({"text": "hi", "language": "en-US", "enabledOnly": "true"}, 422, "enabledRules"),
         ({"text": "hi", "language": "en-US", "pack": "missing"}, 404, "pack"),
     ],
@@ -136,6 +136,21 @@ def test_v2_errors_are_json(client: FlaskClient, form: dict[str, str], status: i
     assert response.mimetype == "application/json"
     assert response.get_json()["error"]["field"] == field
     assert_documented("/v2/check", "post", status, response.get_json())
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"text": ""}, {"text": " \n\t "}, {"data": '{"annotation": [{"markup": "<p></p>"}, {"text": "  "}]}'}],
+)
+def test_blank_text_gets_no_matches_like_languagetool(client: FlaskClient, form: dict[str, str]) -> None:
+    """Editor plugins check an empty box; LanguageTool answers 200 with no matches, and so do we (not /v1)."""
+    response = _post(client, **form)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert_documented("/v2/check", "post", 200, body)
+    assert body["matches"] == [] and body["tonecheck"] == {"verdict": "ok", "tone": None}
+    strict = client.post("/v1/check", json={"text": " "}, headers={"Authorization": f"Bearer {ENV_KEY}"})
+    assert strict.status_code == 422 and strict.get_json()["error"]["code"] == "invalid_text"
 
 
 def test_v2_text_too_long_is_413(client: FlaskClient, settings: Settings) -> None:
