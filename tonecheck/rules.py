@@ -539,8 +539,10 @@ class CompiledPack:
         found: dict[str, list[Any]] = {}
         for first, last, norms in sents:
             todo = set(always)
-            for word in norms.intersection(by_word):
-                todo.update(by_word[word])
+            for word in norms:  # not norms.intersection(by_word): that walks every key of by_word
+                hit = by_word.get(word)
+                if hit:
+                    todo.update(hit)
             if not todo:
                 continue
             sent = doc[first:last]
