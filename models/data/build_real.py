@@ -28,6 +28,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from models.dataset import Item  # the one record type: what these write is what training reads
+
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent.parent / "shared" / "data"
 IBM_PATH = SHARED / "ibm_twitter_customer_care" / "dev.json"
@@ -67,18 +69,6 @@ class RealText:
     group: str
     source: str
     text: str
-
-
-@dataclass(frozen=True)
-class Item:
-    """One labelled item, exactly as written to the JSONL file."""
-
-    id: str
-    group: str
-    source: str
-    text: str
-    label: str
-    kind: str | None
 
 
 class LabelError(ValueError):

@@ -23,8 +23,10 @@ import json
 import re
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+
+from models.dataset import Item  # the one record type: what these write is what training reads
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "rewrites"
@@ -49,18 +51,6 @@ REWRITE_GROUP = re.compile(r"^(?:ibm-\d+-m?\d+|enron-\d+)$")
 ITEM_LINE = re.compile(r"^(?P<tag>[RNP])(?: (?P<kind>[a-z_]+))?: (?P<text>.+)$")
 # Real users' handles and links must never reach the data set (they identify people).
 PRIVATE = re.compile(r"(?<![\w.])@\w|https?://|www\.", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Item:
-    """One labelled item, exactly as written to the JSONL file."""
-
-    id: str
-    group: str
-    source: str
-    text: str
-    label: str
-    kind: str | None
 
 
 class SourceError(ValueError):
