@@ -149,3 +149,12 @@ def test_corrupt_metadata_is_reported(tmp_path: Path, model_dir: Path) -> None:
 def test_unknown_variant_is_rejected(model_dir: Path) -> None:
     with pytest.raises(ValueError, match="variant"):
         ToneClassifier.load(model_dir, variant="fp8")
+
+
+def test_review_threshold_is_the_shipped_models_rude_operating_point(tone_int8: ToneClassifier) -> None:
+    """A retrained model with a new rude_threshold must move Settings.review_rude too, or a reply the model labels
+    rude could get the verdict "ok"."""
+    from tonecheck.settings import Settings
+
+    assert Settings().review_rude == tone_int8.aggregate_settings.rude_threshold
+    assert Settings().review_rude < Settings().block_rude
