@@ -42,6 +42,11 @@ _REPLY_HEADER = re.compile(
     r"le\b.{0,200}\ba écrit\s*:|am\b.{0,200}\bschrieb\b.{0,100}:)",
     re.I,
 )
+# spaCy's tokenizer is quadratic in the length of a whitespace-free run of punctuation or emoji (spaCy issues
+# 1768, 4362): 20,000 such characters took 30-60 s. No word, URL or emoticon of a reply is this long, so longer
+# runs are cut into pieces of this many characters by inserted spaces (offsets still map to the caller's text).
+MAX_RUN = 32
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
 _OUTLOOK_FROM = re.compile(r"^\s*\**from:\**\s", re.I)
 _OUTLOOK_NEXT = re.compile(r"^\s*\**(sent|date|to|subject):\**\s", re.I)
 
@@ -103,7 +108,33 @@ def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
         work, origin = _drop_quoted(work, origin)
     if not work.isascii():
         work, origin = _normalise(work, origin)
+    if _LONG_RUN.search(work):
+        work, origin = _break_long_runs(work, origin)
     return CleanText(text, work, None if origin is None else tuple(origin))
+
+
+def _break_long_runs(text: str, origin: list[int] | None) -> tuple[str, list[int]]:
+    """Insert a space after every MAX_RUN characters of a whitespace-free run, so no token the tokenizer sees is
+    longer (see MAX_RUN). An inserted space takes the origin of the character before it."""
+    if origin is None:
+        origin = list(range(len(text)))
+    out: list[str] = []
+    out_origin: list[int] = []
+    prev = 0
+    for match in _LONG_RUN.finditer(text):
+        out.append(text[prev : match.start()])
+        out_origin.extend(origin[prev : match.start()])
+        for cut in range(match.start(), match.end(), MAX_RUN):
+            end = min(cut + MAX_RUN, match.end())
+            out.append(text[cut:end])
+            out_origin.extend(origin[cut:end])
+            if end < match.end():
+                out.append(" ")
+                out_origin.append(origin[end - 1])
+        prev = match.end()
+    out.append(text[prev:])
+    out_origin.extend(origin[prev:])
+    return "".join(out), out_origin
 
 
 def _may_have_quotes(text: str) -> bool:

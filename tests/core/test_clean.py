@@ -132,3 +132,19 @@ def test_batch_error_names_the_bad_item(rules_checker):
     with pytest.raises(InputError, match="item 1: text is empty") as info:
         rules_checker.check_many(["Thanks!", "  ", "Hi"])
     assert info.value.index == 1
+
+
+@pytest.mark.parametrize("run", ["!?.,;:" * 3334, "\U0001f600\U0001f64f" * 5000, "(!)[?]" * 3334])
+def test_long_runs_are_cut_before_the_tokenizer(rules_checker, run):
+    """20,000 whitespace-free punctuation or emoji characters once took spaCy's tokenizer 30-60 s (quadratic):
+    such runs are cut into MAX_RUN pieces, and findings after them still point into the caller's text."""
+    from tonecheck.clean import MAX_RUN
+
+    text = run[:19_000] + " Honestly that is asinine."
+    cleaned = clean(text)
+    assert max(len(word) for word in cleaned.text.split()) <= MAX_RUN
+    assert cleaned.text.replace(" ", "") == text.replace(" ", "")
+    f = _finding(rules_checker.check(text), "banned_word")
+    assert text[f.start : f.end] == f.text == "asinine"
+    start, end = cleaned.span(0, len(cleaned.text))
+    assert (start, end) == (0, len(text))
