@@ -234,3 +234,29 @@ def test_resuming_with_another_pack_or_model_setting_is_refused(rules_checker: C
         assert store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 19
         rows = dict(store.conn.execute("SELECT name, value FROM meta"))
     assert rows["tone_model"] == "off"
+
+
+def test_cp1252_metadata_reaches_the_store(rules_checker: Any, tmp_path: Path) -> None:
+    """A cp1252 export ("José Peña" in the agent, subject and id columns) once crashed the audit in SQLite on
+    every run; now every row is stored, the names decoded as Windows-1252, and an undecodable body is an error
+    row that keeps its metadata."""
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(
+        b"id,agent,sent_at,subject,body\n"
+        b"T-\xe91,Jos\xe9 Pe\xf1a,2026-03-01 \x96 09:00,R\xe9clamation,As I already told you, it ships Monday.\n"
+        b"T-2,Jos\xe9 Pe\xf1a,2026-03-02,Hi,Caf\xe9 is closed.\n"
+        b"T-3,Kim,2026-03-03,Hi,Thanks for waiting.\n"
+    )
+    out = tmp_path / "out"
+    result = audit(rules_checker, InputSpec((path,)), out)
+    rows = result["by_key"]
+    assert set(rows) == {"id:T-\u00e91", "id:T-2", "id:T-3"}
+    first = rows["id:T-\u00e91"]
+    assert (first["agent"], first["agent_name"], first["subject"]) == ("josé peña", "José Peña", "Réclamation")
+    assert first["status"] == "ok"
+    assert first["sent_at"] == "2026-03-01 \u2013 09:00"
+    assert [f["rule_id"] for f in result["findings"]] == ["blaming.already_told"]
+    assert (rows["id:T-2"]["status"], rows["id:T-2"]["agent_name"]) == ("error", "José Peña")
+    assert rows["id:T-2"]["error"] == "undecodable bytes (not UTF-8) in the reply text"
+    again = audit(rules_checker, InputSpec((path,)), out)  # a rerun resumes instead of crashing at the row
+    assert again["stats"].audited == 0 and len(again["messages"]) == 3

@@ -108,7 +108,7 @@ def test_csv_default_columns_and_non_utf8_row(tmp_path: Path) -> None:
     )
     got = list(read_inputs(InputSpec((path,))))
     assert got[0].text == "Thanks for waiting." and got[0].error is None
-    assert got[1].error == "undecodable bytes (not UTF-8)"
+    assert got[1].error == "undecodable bytes (not UTF-8) in the reply text"
 
 
 def test_csv_without_body_column_is_one_error_row(tmp_path: Path) -> None:

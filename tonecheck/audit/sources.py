@@ -286,15 +286,17 @@ def _export_item(record: dict[str, Any], fields: FieldMap, source: str) -> Item:
     """An export row or record as an item; keyed by its id, else by the hash of its content."""
     values = {name: _lookup(record, getattr(fields, name)) for name in ("id", "agent", "time", "subject",
                                                                         "body", "html")}
+    undecodable = [name for name, value in values.items() if _has_undecodable(value)]
+    for name in ("id", "agent", "time", "subject"):  # metadata is stored whatever its bytes (SQLite wants UTF-8)
+        values[name] = _legacy_decode(values[name])
     agent, agent_name = normalise_agent(values["agent"])
     export_id = values["id"].strip()
     key = f"id:{export_id}" if export_id else content_key(values["agent"], values["time"], values["subject"],
                                                            values["body"], values["html"])
     item = Item(key=key, source=source, message_id=export_id, agent=agent, agent_name=agent_name,
                 sent_at=values["time"].strip(), subject=values["subject"].strip())
-    if any(_has_undecodable(v) for v in values.values()):
-        item.error = "undecodable bytes (not UTF-8)"
-        item.key = key if export_id else content_key(repr(values))
+    if "body" in undecodable or "html" in undecodable:
+        item.error = "undecodable bytes (not UTF-8) in the reply text"
         return item
     raw_text = values["body"] if values["body"].strip() else html_to_text(values["html"])
     if "\x00" in raw_text:
@@ -304,6 +306,14 @@ def _export_item(record: dict[str, Any], fields: FieldMap, source: str) -> Item:
     if not item.text:
         item.error = "empty body after removing quotes and signature"
     return item
+
+
+def _legacy_decode(value: str) -> str:
+    """A metadata value read with surrogateescape, with its non-UTF-8 bytes read as Windows-1252 (what a
+    non-UTF-8 helpdesk export almost always is: "José Peña"), any byte cp1252 lacks becoming U+FFFD."""
+    return "".join(
+        bytes([ord(ch) - 0xDC00]).decode("cp1252", "replace") if "\udc80" <= ch <= "\udcff" else ch for ch in value
+    ) if _has_undecodable(value) else value
 
 
 def _has_undecodable(value: str) -> bool:
