@@ -25,10 +25,10 @@ import json
 import re
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from models.dataset import Item  # the one record type: what these write is what training reads
+from models.dataset import Item, row_of  # the one record type: what these write is what training reads
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent.parent / "shared" / "data"
@@ -198,7 +198,7 @@ def write_jsonl(rows: list, path: Path) -> None:
     """One JSON object per line, in source order, so a rebuild gives byte-identical output."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
-            handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(row_of(row), ensure_ascii=False) + "\n")
 
 
 def summary(items: list[Item]) -> str:

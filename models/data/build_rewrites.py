@@ -23,10 +23,9 @@ import json
 import re
 import sys
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 
-from models.dataset import Item  # the one record type: what these write is what training reads
+from models.dataset import Item, row_of  # the one record type: what these write is what training reads
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "rewrites"
@@ -130,7 +129,7 @@ def write_jsonl(items: list[Item], path: Path = OUTPUT) -> None:
     """Write one JSON object per line, in source order, so rebuilding gives byte-identical output."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         for item in items:
-            handle.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(row_of(item), ensure_ascii=False) + "\n")
 
 
 def summary(items: list[Item]) -> str:
