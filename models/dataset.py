@@ -17,17 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tonecheck.report import TONE_LABELS
+from tonecheck.report import RUDE_KINDS, TONE_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "models" / "config.toml"
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "writers")  # "writers": every item of a held-out writer (config test_writers)
 REAL_REPLY_SOURCE = "ibm_twitter"  # support_real.jsonl's real agent replies (the rude-rate population)
+TEAM_WRITER = "team"  # the rewrites and written items in support_rewrites.jsonl: one team, one voice
 
 
 @dataclass(frozen=True)
 class Item:
-    """One labelled text. ``label`` is a tone label, or for Stanford 'polite' / 'impolite'."""
+    """One labelled text. ``label`` is a tone label, for Stanford 'polite' / 'impolite', and for real dialogue
+    turns ``NOT_RUDE`` (real agent words, presumed acceptable, polite or neutral unknown).
+
+    ``kinds`` lists every rude kind that applies (main one first; ``kind`` is that main one); ``writer`` is who
+    wrote the text, so evaluation can hold out whole writers.
+    """
 
     id: str
     group: str
@@ -35,6 +41,11 @@ class Item:
     text: str
     label: str
     kind: str | None = None
+    kinds: tuple[str, ...] = ()
+    writer: str = ""
+
+
+NOT_RUDE = "not_rude"
 
 
 def load_config(path: Path = CONFIG_PATH) -> dict[str, Any]:
@@ -80,10 +91,56 @@ def load_support(paths: Iterable[Path]) -> list[Item]:
             if key in seen:
                 continue
             seen.add(key)
-            items.append(
-                Item(row["id"], row["group"], row.get("source", path.stem), row["text"], row["label"], row.get("kind"))
-            )
+            items.append(item_from_row(row))
     return items
+
+
+def row_of(item: Item) -> dict[str, Any]:
+    """The JSONL row of a team-built file (support_real, support_rewrites): their format predates ``kinds`` and
+    ``writer``, which those files imply (one kind; the team or the real source)."""
+    return {k: getattr(item, k) for k in ("id", "group", "source", "text", "label", "kind")}
+
+
+def item_from_row(row: dict[str, Any]) -> Item:
+    """An Item from a JSONL row of any of our files (support_real, support_rewrites, voices/*, real_dialogue).
+
+    Rows without ``kinds`` give their single ``kind``; rows without ``group`` are their own group; rows without
+    ``writer`` are the team's rewrites or a real source (the source names the writer).
+    """
+    kinds = tuple(row.get("kinds") or ([row["kind"]] if row.get("kind") else []))
+    unknown = [k for k in kinds if k not in RUDE_KINDS]
+    if unknown:
+        raise ValueError(f"{row['id']}: unknown kind(s) {unknown}")
+    source = row.get("source") or ("voices" if row.get("writer") else "")
+    writer = row.get("writer") or (TEAM_WRITER if source in ("rewrite", "written") else source)
+    return Item(
+        row["id"], row.get("group") or row["id"], source, row["text"], row["label"],
+        kinds[0] if kinds else None, kinds, writer,
+    )
+
+
+def load_voices(folder: Path) -> list[Item]:
+    """Items of the independent writers (models/data/voices/<writer>.jsonl), validated like the support set."""
+    items: list[Item] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row["label"] not in TONE_LABELS:
+                raise ValueError(f"{path}:{number}: unknown label {row['label']!r}")
+            if (row["label"] == "rude") != bool(row.get("kinds")):
+                raise ValueError(f"{path}:{number}: kinds must be given for rude items and only for them")
+            items.append(item_from_row(row))
+    return items
+
+
+def load_dialogue(path: Path) -> list[Item]:
+    """Real agent turns of public dialogue corpora: presumed not rude (label NOT_RUDE)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [item_from_row({**row, "label": NOT_RUDE}) for row in rows]
 
 
 def load_stanford(folder: Path) -> list[Item]:
@@ -117,12 +174,25 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
 
 
 def split_items(items: Sequence[Item], data_cfg: dict[str, Any]) -> dict[str, list[Item]]:
-    """Partition items into the fixed train / val / test splits by group."""
+    """Partition items into the fixed splits: every item of a held-out writer goes to ``writers`` (never trained
+    on, never used for selection); the rest to train / val / test by group."""
+    held_out = set(data_cfg.get("test_writers", ()))
     out: dict[str, list[Item]] = {name: [] for name in SPLITS}
     for item in items:
+        if item.writer in held_out:
+            out["writers"].append(item)
+            continue
         name = split_of(item.group, data_cfg["split_salt"], data_cfg["test_percent"], data_cfg["val_percent"])
         out[name].append(item)
     return out
+
+
+def load_all_support(data_cfg: dict[str, Any]) -> list[Item]:
+    """The labelled support set: the team's files plus every independent writer's file."""
+    items = load_support(support_paths(data_cfg))
+    if data_cfg.get("voices_dir"):
+        items += load_voices(resolve(data_cfg["voices_dir"]))
+    return items
 
 
 def support_paths(data_cfg: dict[str, Any]) -> list[Path]:
@@ -141,6 +211,6 @@ def split_sentences(texts: Sequence[str]) -> list[list[str]]:
     cleaned = [clean(t) for t in texts]
     out: list[list[str]] = []
     for c, doc in zip(cleaned, nlp.pipe([c.text for c in cleaned], batch_size=256), strict=True):
-        spans = Checker._prepare(c, doc).sentences  # the Checker's own sentence spans (clean-text coordinates)
+        spans = Checker.sentence_spans(c, doc)  # the Checker's own sentence spans (clean-text coordinates)
         out.append([c.text[s:e] for s, e in spans] or [c.text.strip() or "."])
     return out

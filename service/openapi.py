@@ -80,6 +80,17 @@ SCHEMAS: dict[str, Any] = {
             "text": _STR,
             "message": _STR,
             "suggestions": {"type": "array", "items": _STR},
+            "source": {
+                "enum": ["rule", "model"],
+                "description": "'rule': a rule pack's pattern or word list; 'model': the tone model's category "
+                "head (rule ids 'model.<category>', span = the sentence)",
+            },
+            "score": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "the model's probability for the category; null for rule findings",
+            },
         },
     },
     "Report": {
@@ -270,6 +281,11 @@ SCHEMAS: dict[str, Any] = {
                         "type": "object",
                         "required": ["id", "name"],
                         "properties": {"id": _STR, "name": _STR},
+                    },
+                    "tags": {
+                        "type": "array",
+                        "items": _STR,
+                        "description": "'tonecheck-model' when the tone model, not a rule pattern, found it",
                     },
                 },
             },

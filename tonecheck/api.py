@@ -19,7 +19,7 @@ from .clean import CleanText, clean
 from .errors import ToneCheckError, UnknownPack
 from .nlp import build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
-from .rules import CompiledPack, RawMatch, available_packs, resolve_pack
+from .rules import CompiledPack, RawMatch, Rule, available_packs, resolve_pack
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class Checker:
                 raise
         prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]
         tones = self._score(prepared)
-        return [self._report(p, compiled.match(p.doc, p.clean.text), t) for p, t in zip(prepared, tones)]
+        return [self._report(p, compiled, t) for p, t in zip(prepared, tones)]
 
     def warm_up(self) -> None:
         """One real check, so the first user request doesn't pay for lazy initialisation."""
@@ -126,8 +126,14 @@ class Checker:
 
     # ----------------------------------------------------------------- stages
 
+    @classmethod
+    def _prepare(cls, cleaned: CleanText, doc: Doc) -> _Prepared:
+        return _Prepared(cleaned, doc, cls.sentence_spans(cleaned, doc))
+
     @staticmethod
-    def _prepare(cleaned: CleanText, doc: Doc) -> _Prepared:
+    def sentence_spans(cleaned: CleanText, doc: Doc) -> list[tuple[int, int]]:
+        """The sentences the tone model scores, as spans of the cleaned text, whitespace trimmed (models/ uses
+        this to score training and evaluation data exactly as the product does)."""
         spans = []
         for first, last in sentence_bounds(doc):
             start, end = doc[first].idx, doc[last - 1].idx + len(doc[last - 1])
@@ -137,7 +143,7 @@ class Checker:
                 continue
             start += len(chunk) - len(chunk.lstrip())
             spans.append((start, start + len(stripped)))
-        return _Prepared(cleaned, doc, spans)
+        return spans
 
     def _score(self, prepared: Sequence[_Prepared]) -> list[tuple[list[Tone | None], Tone | None]]:
         if self.classifier is None:
@@ -154,7 +160,26 @@ class Checker:
             out.append((list(tones), overall))
         return out
 
-    def _report(self, p: _Prepared, hits: list[RawMatch], scored: tuple[list[Tone | None], Tone | None]) -> Report:
+    def _report(
+        self, p: _Prepared, compiled: CompiledPack, scored: tuple[list[Tone | None], Tone | None]
+    ) -> Report:
+        findings = self._rule_findings(p, compiled.match(p.doc, p.clean.text))
+        sentence_tones, overall = scored
+        sentences = [
+            Sentence(*p.clean.span(s, e), tone=t) for (s, e), t in zip(p.sentences, sentence_tones)
+        ]
+        findings += self._model_findings(p, compiled.model_rules, sentences, findings)
+        findings.sort(key=lambda f: (f.start, -f.end, f.rule_id))
+        return Report(
+            text_length=len(p.clean.original),
+            findings=findings,
+            sentences=sentences,
+            tone=overall,
+            verdict=decide_verdict(findings, overall, self.settings),
+        )
+
+    @staticmethod
+    def _rule_findings(p: _Prepared, hits: list[RawMatch]) -> list[Finding]:
         original = p.clean.original
         findings = []
         for hit in hits:
@@ -172,17 +197,48 @@ class Checker:
                     suggestions=list(hit.suggestions),
                 )
             )
-        sentence_tones, overall = scored
-        sentences = [
-            Sentence(*p.clean.span(s, e), tone=t) for (s, e), t in zip(p.sentences, sentence_tones)
-        ]
-        return Report(
-            text_length=len(original),
-            findings=findings,
-            sentences=sentences,
-            tone=overall,
-            verdict=decide_verdict(findings, overall, self.settings),
-        )
+        return findings
+
+    def _model_findings(
+        self, p: _Prepared, rules: Sequence[Rule], sentences: Sequence[Sentence], rule_findings: Sequence[Finding]
+    ) -> list[Finding]:
+        """A finding per sentence and model rule whose category the model is confident of, unless a rule of that
+        category already flags words in that sentence (the rule names the exact words; the model adds nothing).
+
+        The span is the sentence (whitespace trimmed): the category head scores sentences, and a clause cut
+        would be a guess the model never made.
+        """
+        if not rules or self.classifier is None:
+            return []
+        defaults = self.classifier.kind_thresholds
+        original = p.clean.original
+        found = []
+        for sentence in sentences:
+            kinds = sentence.tone.kinds if sentence.tone else {}
+            for rule in rules:
+                score = kinds.get(rule.category)
+                threshold = rule.threshold if rule.threshold is not None else defaults.get(rule.category, 0.5)
+                if score is None or score < threshold:
+                    continue
+                if any(f.category == rule.category and f.start < sentence.end and f.end > sentence.start
+                       for f in rule_findings):
+                    continue
+                text = original[sentence.start : sentence.end]
+                found.append(
+                    Finding(
+                        rule_id=rule.id,
+                        category=rule.category,
+                        severity=rule.severity,
+                        start=sentence.start,
+                        end=sentence.end,
+                        text=text,
+                        message=rule.message.replace("{match}", text),
+                        suggestions=list(rule.suggestions),
+                        source="model",
+                        score=score,
+                    )
+                )
+        return found
 
 
 def decide_verdict(findings: Sequence[Finding], tone: Tone | None, settings: Settings) -> Verdict:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelUnavailable
-from .report import TONE_LABELS, Tone
+from .report import RUDE_KINDS, TONE_LABELS, Tone
 
 # Loading must never reach a model hub: the artefact is local and complete. Set before transformers is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,15 +57,20 @@ class AggregateSettings:
 class ToneModel(nn.Module):
     """BERT-style encoder, mean pooling over real tokens, dropout and a linear head per task.
 
-    ``aux_head`` is the Stanford polite-vs-impolite head used as an auxiliary training task; inference in the
-    product only uses ``head`` (labels in :data:`tonecheck.report.TONE_LABELS` order).
+    ``head`` gives tone (labels in :data:`tonecheck.report.TONE_LABELS` order); ``kind_head`` gives one
+    independent logit per rude kind (:data:`tonecheck.report.RUDE_KINDS`, multi-label) from the same pooled
+    vector, so categories cost one 384x8 matrix product, not a second encoder pass. ``aux_head`` is the Stanford
+    polite-vs-impolite head, an auxiliary training task the product never reads.
     """
 
-    def __init__(self, encoder: nn.Module, hidden_size: int, dropout: float = 0.1, aux: bool = True) -> None:
+    def __init__(
+        self, encoder: nn.Module, hidden_size: int, dropout: float = 0.1, aux: bool = True, kinds: bool = True
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, len(TONE_LABELS))
+        self.kind_head = nn.Linear(hidden_size, len(RUDE_KINDS)) if kinds else None
         self.aux_head = nn.Linear(hidden_size, 2) if aux else None
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -77,6 +82,14 @@ class ToneModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Tone logits (uncalibrated), one row per input."""
         return self.head(self.dropout(self.pooled(input_ids, attention_mask)))
+
+    def tone_and_kinds(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Tone logits and rude-kind logits (None without a kind head) from one encoder pass."""
+        pooled = self.dropout(self.pooled(input_ids, attention_mask))
+        kinds = self.kind_head(pooled) if self.kind_head is not None else None
+        return self.head(pooled), kinds
 
     def aux_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Stanford impolite/polite logits (index 1 = polite)."""
@@ -165,7 +178,9 @@ def _load_model(path: Path, meta: dict[str, Any]) -> ToneModel:
     try:
         encoder = build_encoder(path / "config.json")
         state = {k: v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
-        model = ToneModel(encoder, encoder.config.hidden_size, aux="aux_head.weight" in state)
+        model = ToneModel(
+            encoder, encoder.config.hidden_size, aux="aux_head.weight" in state, kinds="kind_head.weight" in state
+        )
         model.load_state_dict(state, strict=True)
     except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
         raise _unavailable(path, f"weights or config are unreadable ({exc.__class__.__name__})") from None
@@ -183,7 +198,7 @@ class ToneClassifier:
         temperature: float,
         aggregate_settings: AggregateSettings,
         batch_size: int = 64,
-        variant: str = "fp32",
+        kind_thresholds: dict[str, float] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
@@ -191,8 +206,13 @@ class ToneClassifier:
         self.temperature = temperature
         self.aggregate_settings = aggregate_settings
         self.batch_size = batch_size
-        self.variant = variant
+        self.kind_thresholds = dict(kind_thresholds or {})
         self.meta = meta or {}
+
+    @property
+    def has_kinds(self) -> bool:
+        """Whether this artefact predicts rude kinds (older artefacts have only the tone head)."""
+        return getattr(self.model, "kind_head", None) is not None
 
     @classmethod
     def load(
@@ -225,34 +245,45 @@ class ToneClassifier:
             temperature=float(meta["temperature"]),
             aggregate_settings=settings,
             batch_size=batch_size,
-            variant=variant,
+            kind_thresholds={k: float(v) for k, v in meta.get("kind_thresholds", {}).items()},
             meta=meta,
         )
 
     def logits(self, sentences: Sequence[str]) -> torch.Tensor:
-        """Raw (uncalibrated) logits, one row per sentence, in input order.
+        """Raw (uncalibrated) tone logits, one row per sentence, in input order."""
+        return self.all_logits(sentences)[0]
 
-        Sentences are sorted by length before chunking so each chunk pads little; every chunk is one forward pass.
+    def all_logits(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw tone logits and rude-kind logits (zero columns without a kind head), rows in input order.
+
+        Sentences are sorted by length before chunking so each chunk pads little; every chunk is one forward pass
+        that yields both heads.
         """
-        if not sentences:
-            return torch.zeros((0, len(TONE_LABELS)))
+        n_kinds = len(RUDE_KINDS) if self.has_kinds else 0
+        tone = torch.zeros((len(sentences), len(TONE_LABELS)))
+        kinds = torch.zeros((len(sentences), n_kinds))
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        out = torch.empty((len(sentences), len(TONE_LABELS)))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
                 ids, mask = encode(self.tokenizer, [sentences[i] for i in chunk])
-                out[chunk] = self.model(ids, mask).float()
-        return out
+                tone_rows, kind_rows = self.model.tone_and_kinds(ids, mask)
+                tone[chunk] = tone_rows.float()
+                if kind_rows is not None:
+                    kinds[chunk] = kind_rows.float()
+        return tone, kinds
 
     def probabilities(self, sentences: Sequence[str]) -> torch.Tensor:
         """Calibrated probabilities (temperature-scaled softmax), columns in TONE_LABELS order."""
         return torch.softmax(self.logits(sentences) / self.temperature, dim=-1)
 
     def predict(self, sentences: Sequence[str]) -> list[Tone]:
-        """One calibrated Tone per sentence, all scored in one batched pass (labels as in :func:`label_for`)."""
+        """One calibrated Tone per sentence (with its kind probabilities), all scored in one batched pass."""
         threshold = self.aggregate_settings.rude_threshold
-        return [_tone(row, threshold) for row in self.probabilities(sentences).tolist()]
+        tone, kinds = self.all_logits(sentences)
+        probs = torch.softmax(tone / self.temperature, dim=-1).tolist()
+        kind_probs = torch.sigmoid(kinds).tolist()
+        return [_tone(row, threshold, k) for row, k in zip(probs, kind_probs, strict=True)]
 
     def aggregate(self, sentences: Sequence[str], tones: Sequence[Tone]) -> Tone:
         """The reply's tone, following the labelling guide's order: rude if any sentence is rude, else polite if
@@ -272,7 +303,8 @@ class ToneClassifier:
         rude = max(w * t.scores["rude"] for w, t in zip(weights, tones, strict=True))
         warm = max(t.scores["polite"] / max(t.scores["polite"] + t.scores["neutral"], 1e-9) for t in tones)
         scores = {"polite": (1 - rude) * warm, "neutral": (1 - rude) * (1 - warm), "rude": rude}
-        return Tone(label_for(scores, self.aggregate_settings.rude_threshold), scores)
+        kinds = {k: max(w * t.kinds.get(k, 0.0) for w, t in zip(weights, tones, strict=True)) for k in tones[0].kinds}
+        return Tone(label_for(scores, self.aggregate_settings.rude_threshold), scores, kinds)
 
 
 def label_for(scores: dict[str, float], rude_threshold: float) -> str:
@@ -282,8 +314,9 @@ def label_for(scores: dict[str, float], rude_threshold: float) -> str:
     return "polite" if scores["polite"] > scores["neutral"] else "neutral"
 
 
-def _tone(row: Sequence[float], rude_threshold: float) -> Tone:
+def _tone(row: Sequence[float], rude_threshold: float, kind_row: Sequence[float] = ()) -> Tone:
     scores = {label: float(p) for label, p in zip(TONE_LABELS, row, strict=True)}
     if not all(math.isfinite(p) for p in scores.values()):
         raise ValueError("tone model produced non-finite scores")
-    return Tone(label_for(scores, rude_threshold), scores)
+    kinds = {kind: float(p) for kind, p in zip(RUDE_KINDS, kind_row, strict=False)}
+    return Tone(label_for(scores, rude_threshold), scores, kinds)

@@ -277,7 +277,8 @@ def render_text(text: str, report: Report, *, color: bool) -> str:
         line = text.count("\n", 0, f.start) + 1
         col = f.start - (text.rfind("\n", 0, f.start) + 1) + 1
         sev = f"{_SEVERITY_COLOR[f.severity]}{f.severity}{_RESET}" if color else f.severity
-        out.write(f"{line}:{col}  {sev}  {f.category}  {f.rule_id}  “{f.text}”\n    {f.message}\n")
+        origin = f"  (model, p={f.score:.2f})" if f.source == "model" and f.score is not None else ""
+        out.write(f"{line}:{col}  {sev}  {f.category}  {f.rule_id}{origin}  “{f.text}”\n    {f.message}\n")
         if f.suggestions:
             out.write(f"    try: {' | '.join(f.suggestions)}\n")
     if report.tone is not None:

@@ -21,6 +21,21 @@ CATEGORIES = (
 )
 SEVERITIES = ("error", "warning", "info")
 TONE_LABELS = ("polite", "neutral", "rude")
+# The rude kinds of models/data/LABELLING.md, in the order of the tone model's kind head (multi-label).
+RUDE_KINDS = (
+    "condescending",
+    "dismissive",
+    "blaming",
+    "sarcastic",
+    "passive_aggressive",
+    "hostile",
+    "isolating",
+    "threatening",
+)
+# Kinds that are also finding categories: the model may report these as findings. Sarcastic, passive-aggressive
+# and hostile stay tone-level (no category of the contract names them).
+MODEL_CATEGORIES = tuple(k for k in RUDE_KINDS if k in CATEGORIES)
+FINDING_SOURCES = ("rule", "model")
 
 Verdict = Literal["block", "review", "ok"]
 
@@ -37,14 +52,21 @@ class Finding:
     text: str
     message: str
     suggestions: list[str] = field(default_factory=list)
+    source: str = "rule"  # "rule" (a rule pack's pattern) or "model" (the tone model's category head)
+    score: float | None = None  # the model's probability for its category; None for rule findings
 
 
 @dataclass(frozen=True)
 class Tone:
-    """Calibrated tone probabilities for a sentence or a whole reply."""
+    """Calibrated tone probabilities for a sentence or a whole reply.
+
+    ``kinds`` holds the model's per-kind probabilities (RUDE_KINDS, multi-label) for a sentence; it feeds model
+    findings and is not part of ``to_dict()`` (findings carry what a caller needs).
+    """
 
     label: str
     scores: dict[str, float]
+    kinds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "scores": {k: round(v, 4) for k, v in self.scores.items()}}
@@ -72,7 +94,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "text_length": self.text_length,
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [_finding_dict(f) for f in self.findings],
             "sentences": [
                 {"start": s.start, "end": s.end, "tone": s.tone.to_dict() if s.tone else None}
                 for s in self.sentences
@@ -80,3 +102,10 @@ class Report:
             "tone": self.tone.to_dict() if self.tone else None,
             "verdict": self.verdict,
         }
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
+    out = asdict(finding)
+    if out["score"] is not None:
+        out["score"] = round(out["score"], 4)
+    return out

@@ -1,13 +1,16 @@
 """The rule layer: rule packs (YAML data in ``rules/``) compiled into spaCy matchers.
 
 A pack is a folder: ``pack.yml`` (name, description, ``extends``, ``allow``, ``disable``) plus any number of
-``*.yml`` files holding ``rules:``. Three rule kinds exist, and only these live in code:
+``*.yml`` files holding ``rules:``. Four rule kinds exist, and only these live in code:
 
 * ``words``  – a word list (word → suggestions). Matched on the tokenizer's NORM with every inflection, so
   "Idiots" hits ``idiot`` and "ridiculously" hits ``ridiculous``, while "class" never hits "ass".
 * ``phrase`` – token patterns in a small notation compiled to spaCy ``Matcher`` patterns (see
   :func:`compile_pattern`), with optional ``unless`` patterns that silence a match in the same sentence.
 * ``caps``   – shouting: long all-caps words or runs of capitals, minus known acronyms.
+* ``model``  – a finding from the tone model's category head (threatening, blaming, dismissive, isolating,
+  condescending) when P(kind) of a sentence reaches ``threshold``: the rule carries the message, suggestions and
+  severity; :class:`tonecheck.api.Checker` applies it after scoring, since it needs the model, not a matcher.
 
 Packs are validated when loaded (a JSON Schema, then the patterns themselves); any problem raises
 :class:`RulePackError` as ``path:line: reason``, and a pack loads whole or not at all.
@@ -33,7 +36,7 @@ from spacy.util import filter_spans
 
 from .errors import RulePackError, UnknownPack
 from .nlp import inflections, sentence_bounds, word_frequency
-from .report import CATEGORIES, SEVERITIES
+from .report import CATEGORIES, MODEL_CATEGORIES, SEVERITIES
 
 PACK_FILE = "pack.yml"
 MAX_EXPANSIONS = 256
@@ -51,7 +54,7 @@ RULE_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "pattern": _ID},
-        "kind": {"enum": ["words", "phrase", "caps"]},
+        "kind": {"enum": ["words", "phrase", "caps", "model"]},
         "category": {"enum": list(CATEGORIES)},
         "severity": {"enum": list(SEVERITIES)},
         "message": {"type": "string", "minLength": 1},
@@ -67,11 +70,16 @@ RULE_SCHEMA: dict[str, Any] = {
         "acronyms": _STRINGS,
         "emphatic": _STRINGS,
         "min_length": {"type": "integer", "minimum": 2},
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
         "examples": {**_EXAMPLES, "required": ["bad"]},
     },
     "allOf": [
         {"if": {"properties": {"kind": {"const": "words"}}}, "then": {"required": ["words"]}},
         {"if": {"properties": {"kind": {"const": "phrase"}}}, "then": {"required": ["patterns"]}},
+        {
+            "if": {"properties": {"kind": {"const": "model"}}},
+            "then": {"properties": {"category": {"enum": list(MODEL_CATEGORIES)}}},
+        },
     ],
 }
 FILE_SCHEMA: dict[str, Any] = {
@@ -111,6 +119,7 @@ class Rule:
     acronyms: frozenset[str] = frozenset()
     emphatic: frozenset[str] = frozenset()  # caps: short words that shout on their own ("NO", "SO")
     min_length: int = 5
+    threshold: float | None = None  # model: P(kind) at or above which it reports (None: the model's own)
     bad_examples: tuple[str, ...] = ()
     good_examples: tuple[str, ...] = ()
     source: str = ""  # "path:line"
@@ -225,6 +234,7 @@ def _rule_from(data: dict[str, Any], source: str) -> Rule:
         acronyms=frozenset(a.upper() for a in data.get("acronyms", ())),
         emphatic=frozenset(a.upper() for a in data.get("emphatic", ())),
         min_length=data.get("min_length", 5),
+        threshold=data.get("threshold"),
         bad_examples=tuple(examples.get("bad", ())),
         good_examples=tuple(examples.get("good", ())),
         source=source,
@@ -487,6 +497,8 @@ class CompiledPack:
         self._words = PhraseMatcher(nlp.vocab, attr="NORM")
         self._word_keys: dict[str, tuple[Rule, str]] = {}
         self._caps = [r for r in spec.rules if r.kind == "caps"]
+        # model rules are not matched here: the Checker applies them to the tone model's sentence kinds
+        self.model_rules = [r for r in spec.rules if r.kind == "model"]
         for rule in spec.rules:
             if rule.kind == "phrase":
                 self._groups += self._compile(rule, rule.patterns, "patterns", nlp)

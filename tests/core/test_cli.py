@@ -27,7 +27,10 @@ def test_json_output_is_the_report_contract():
     assert set(data) == {"text_length", "findings", "sentences", "tone", "verdict"}
     assert data["verdict"] == "block" and data["text_length"] == len(text)
     for f in data["findings"]:
-        assert set(f) == {"rule_id", "category", "severity", "start", "end", "text", "message", "suggestions"}
+        assert set(f) == {
+            "rule_id", "category", "severity", "start", "end", "text", "message", "suggestions", "source", "score"
+        }
+        assert f["source"] == "rule" and f["score"] is None
         assert text[f["start"] : f["end"]] == f["text"]
     assert [s["start"] for s in data["sentences"]] == [0, 27]
 

@@ -10,6 +10,7 @@ import pytest
 
 from models.data import build_rewrites
 from models.data.build_rewrites import KINDS, SourceError
+from models.dataset import row_of
 
 
 def _write(folder: Path, name: str, body: str) -> Path:
@@ -60,7 +61,7 @@ def test_company_addresses_are_not_mistaken_for_handles(tmp_path: Path) -> None:
 def test_committed_jsonl_is_what_the_sources_build() -> None:
     items = build_rewrites.build(groups=build_rewrites.known_groups())
     committed = build_rewrites.OUTPUT.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in committed] == [item.__dict__ for item in items]
+    assert [json.loads(line) for line in committed] == [row_of(item) for item in items]
 
 
 def test_committed_set_covers_every_kind_and_is_roughly_balanced() -> None:

@@ -28,7 +28,7 @@ MESSAGE_COLUMNS = (
 )
 FINDING_COLUMNS = (
     "ordinal", "key", "source", "message_id", "agent", "rule_id", "category", "severity", "start", "end",
-    "text", "message", "suggestions",
+    "text", "message", "suggestions", "finding_source", "score",
 )
 _VERDICT_RANK = {"block": 2, "review": 1, "ok": 0}
 
@@ -346,6 +346,13 @@ def highlight(text: str, spans: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+def _model_note(finding: dict[str, Any]) -> str:
+    """' (model, p=0.93)' for a finding of the tone model, so a QA lead knows no pattern matched."""
+    if finding.get("finding_source") != "model" or finding.get("score") is None:
+        return ""
+    return f" (model, p={finding['score']:.2f})"
+
+
 def _worst(summary: dict[str, Any], totals: Totals, findings: dict[str, list[dict[str, Any]]]) -> str:
     e = html.escape
     entries = {entry["key"]: entry for _, entry in totals.worst}
@@ -357,7 +364,8 @@ def _worst(summary: dict[str, Any], totals: Totals, findings: dict[str, list[dic
         own = findings.get(key, [])
         tone = f"{m['tone_label']} (P(rude) {m['p_rude']:.2f})" if m["p_rude"] is not None else "not scored"
         items = "".join(
-            f"<li><b>{e(f['category'])}</b> {e(f['severity'])} “{e(f['text'])}”: {e(f['message'])}</li>"
+            f"<li><b>{e(f['category'])}</b> {e(f['severity'])}{_model_note(f)} “{e(f['text'])}”: "
+            f"{e(f['message'])}</li>"
             for f in own
         )
         blocks.append(

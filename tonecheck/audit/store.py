@@ -56,9 +56,17 @@ CREATE TABLE IF NOT EXISTS findings (
     text TEXT NOT NULL,
     message TEXT NOT NULL,
     suggestions TEXT NOT NULL,
+    finding_source TEXT NOT NULL DEFAULT 'rule',
+    score REAL,
     PRIMARY KEY (key, idx)
 );
 """
+# Columns added after the first release: (table, column, declaration). A database made before them gets them on
+# open, so an audit started with an older tonecheck still resumes.
+_ADDED_COLUMNS = (
+    ("findings", "finding_source", "TEXT NOT NULL DEFAULT 'rule'"),
+    ("findings", "score", "REAL"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class AuditStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         with self.conn:
             self.conn.executescript(_SCHEMA)
+            for table, column, declaration in _ADDED_COLUMNS:
+                present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -151,11 +163,11 @@ class AuditStore:
             return
         self.conn.executemany(
             'INSERT INTO findings (key, idx, rule_id, category, severity, start, "end", text, message,'
-            " suggestions)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " suggestions, finding_source, score)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (item.key, i, f.rule_id, f.category, f.severity, f.start, f.end, f.text, f.message,
-                 json.dumps(f.suggestions, ensure_ascii=False))
+                 json.dumps(f.suggestions, ensure_ascii=False), f.source, _round(f.score))
                 for i, f in enumerate(report.findings)
             ],
         )
