@@ -19,9 +19,10 @@ Packs are validated when loaded (a JSON Schema, then the patterns themselves); a
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -497,6 +498,7 @@ class CompiledPack:
         self._words = PhraseMatcher(nlp.vocab, attr="NORM")
         self._word_keys: dict[str, tuple[Rule, str]] = {}
         self._caps = [r for r in spec.rules if r.kind == "caps"]
+        self._known = functools.lru_cache(maxsize=4096)(functools.partial(known_word, nlp))
         # model rules are not matched here: the Checker applies them to the tone model's sentence kinds
         self.model_rules = [r for r in spec.rules if r.kind == "model"]
         for rule in spec.rules:
@@ -611,16 +613,29 @@ class CompiledPack:
                 if not silenced(rule_id, span.start):
                     hits.append(RawMatch(rule, rule_id, span.start_char, span.end_char, rule.suggestions))
         for rule in self._caps:
-            hits.extend(h for h in _caps_hits(doc, text, rule) if not silenced(rule.id, doc.char_span(
+            hits.extend(h for h in _caps_hits(doc, text, rule, self._known) if not silenced(rule.id, doc.char_span(
                 h.start_char, h.end_char, alignment_mode="expand").start))
         hits.sort(key=lambda h: (h.start_char, -h.end_char, h.rule_id))
         return hits
 
 
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+# Capitals shout only in words English text uses: below this unigram probability (spacy-lookups-data) a word in
+# capitals is an acronym or a code nobody can list in advance (TRAI, DHCP, SAML, NEFT, DDMMYYYY), not a raised
+# voice. "asinine" is 2.8e-6, "urgent" 1.9e-6; "dhcp" 1.8e-7, "noc" 1.3e-7.
+KNOWN_WORD_FREQUENCY = 1e-6
 
 
-def _caps_hits(doc: Doc, text: str, rule: Rule) -> list[RawMatch]:
+def known_word(nlp: Language, word: str) -> bool:
+    """Whether English text uses ``word`` (lower case): by its own frequency, or, for fused forms the frequency
+    table splits ("cannot", "dont", "gonna"), by every piece the tokenizer cuts it into."""
+    if word_frequency(word) >= KNOWN_WORD_FREQUENCY:
+        return True
+    pieces = [t.lower_ for t in nlp.make_doc(word)]
+    return len(pieces) > 1 and all(word_frequency(p) >= KNOWN_WORD_FREQUENCY for p in pieces)
+
+
+def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) -> list[RawMatch]:
     """Shouting: one long all-caps word, or a run of all-caps words; acronyms and 'I' don't count."""
     if not any(m.group() not in rule.acronyms for m in _CAPS_WORD.finditer(text)):
         return []  # the common case: no capitals worth a look, so no per-token loop
@@ -630,8 +645,11 @@ def _caps_hits(doc: Doc, text: str, rule: Rule) -> list[RawMatch]:
     def shouty(tok: Any) -> bool:
         if tok.text in ("I", "A"):
             return bool(run)  # "I" and "A" continue a shouted run ("I SAID") but never start one
-        return tok.is_alpha and tok.is_upper and len(tok) >= 2 and tok.text not in rule.acronyms or (
-            tok.text in rule.emphatic
+        if tok.text in rule.emphatic:
+            return True
+        return (
+            tok.is_alpha and tok.is_upper and len(tok) >= 2 and tok.text not in rule.acronyms
+            and known(tok.lower_)
         )
 
     def flush() -> None:
