@@ -1,7 +1,8 @@
 """Text cleaning: the first stage, run before tokenising.
 
 It validates the input, turns HTML mail into text, drops quoted earlier messages, and normalises Unicode that
-would defeat matching (curly quotes, non-breaking spaces, zero-width characters, compatibility forms). Every
+would defeat matching (curly quotes, non-breaking spaces, invisible characters, compatibility forms, Cyrillic and
+Greek look-alikes inside Latin words). Every
 stage may change the length of the text, so :class:`CleanText` keeps, for each character it produced, the index
 of the input character it came from; later stages work on ``clean.text`` and map spans back with
 :meth:`CleanText.span`, so offsets in a Report always point into the caller's exact string.
@@ -9,8 +10,10 @@ of the input character it came from; later stages work on ``clean.text`` and map
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -25,8 +28,41 @@ _ONE_TO_ONE = str.maketrans(
         "\u2003": " ", "\u3000": " ", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
     }
 )
-# Invisible characters that split words ("asi\u200bnine") and so must go, not become spaces.
-_DELETE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+# Invisible characters that split words ("asi\u200bnine", "asi\u200enine") and so must go, not become spaces: every
+# Unicode Default_Ignorable_Code_Point (soft hyphen, CGJ, ZWSP/ZWNJ/ZWJ, LRM/RLM, bidi embeddings and isolates,
+# word joiner and invisible operators, variation selectors, BOM, Hangul fillers, tag characters, ...). Generated,
+# not picked by hand, with the `regex` package (2026.11.19), which implements the Unicode property:
+#     p = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+#     [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and p.match(chr(c))]   -> merged into ranges
+# tests/core/test_clean.py compares this table with the property whenever `regex` is installed.
+DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+_DELETE = frozenset(chr(c) for first, last in DEFAULT_IGNORABLE_RANGES for c in range(first, last + 1))
+
+# Cyrillic and Greek letters that look like one Latin letter (the entries of Unicode's confusables.txt, UTS #39,
+# whose prototype is a single ASCII letter, for the letters of these two scripts in common fonts). They are folded
+# only inside a word that also has Latin letters ("аsinine" with a Cyrillic а): a wholly Cyrillic or Greek word is
+# real Russian, Ukrainian or Greek and stays as it is. One character in, one out, so offsets are untouched.
+CONFUSABLES = {
+    # Cyrillic, lower case
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j",
+    "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ѵ": "v", "ү": "y",
+    # Cyrillic, upper case
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ү": "Y", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I", "Ԁ": "D",
+    # Greek, lower case
+    "α": "a", "ο": "o", "ν": "v", "ι": "i", "ρ": "p", "υ": "u", "γ": "y", "κ": "k", "χ": "x", "ϲ": "c",
+    "ϳ": "j",
+    # Greek, upper case
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C", "Ϳ": "J",
+}
+_FOLD_CONFUSABLES = str.maketrans(CONFUSABLES)
+_CONFUSABLE = re.compile("[" + "".join(CONFUSABLES) + "]")
+_WORD = re.compile(r"[^\W\d_]+")  # a run of letters
 
 _HTML_HINT = re.compile(r"<\s*(html|body|div|p|br|span|table|td|a|b|i|strong|em|font|blockquote)\b[^>]*>", re.I)
 _HTML_TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", re.S)
@@ -58,6 +94,10 @@ class CleanText:
     original: str
     text: str
     origin: tuple[int, ...] | None  # origin[i] = index in ``original`` of text[i]; None when identical
+    # Spans of ``original`` that became one unit of ``text``: the character references of HTML mail ("&#x3F;"),
+    # sorted. Every character decoded from one has the reference's start as its origin, and a span that ends
+    # on such a character ends after the whole reference, never inside it.
+    refs: tuple[tuple[int, int], ...] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``text`` to one of ``original``."""
@@ -66,7 +106,12 @@ class CleanText:
         if end <= start:
             pos = self.origin[start] if start < len(self.origin) else len(self.original)
             return pos, pos
-        return self.origin[start], self.origin[end - 1] + 1
+        last = self.origin[end - 1]
+        if self.refs:
+            i = bisect.bisect_right(self.refs, (last, sys.maxsize)) - 1
+            if i >= 0 and self.refs[i][0] <= last < self.refs[i][1]:
+                return self.origin[start], self.refs[i][1]
+        return self.origin[start], last + 1
 
 
 def validate(text: object, max_chars: int) -> str:
@@ -101,8 +146,9 @@ def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
     """Validate, then HTML → text, drop quoted history, normalise Unicode; offsets kept throughout."""
     validate(text, max_chars)
     work, origin = text, None  # origin None: positions still equal the input's (the common, cheap case)
+    refs: list[tuple[int, int]] = []
     if "<" in text and looks_like_html(text):
-        chars, positions = _html_to_text(text)
+        chars, positions, refs = _html_to_text(text)
         work, origin = "".join(chars), positions
     if _may_have_quotes(work):
         work, origin = _drop_quoted(work, origin)
@@ -110,7 +156,7 @@ def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
         work, origin = _normalise(work, origin)
     if _LONG_RUN.search(work):
         work, origin = _break_long_runs(work, origin)
-    return CleanText(text, work, None if origin is None else tuple(origin))
+    return CleanText(text, work, None if origin is None else tuple(origin), tuple(refs))
 
 
 def _break_long_runs(text: str, origin: list[int] | None) -> tuple[str, list[int]]:
@@ -144,14 +190,16 @@ def _may_have_quotes(text: str) -> bool:
     ) or "_____" in text
 
 
-def _html_to_text(text: str) -> tuple[list[str], list[int]]:
-    """Strip tags and decode entities, keeping each output character's source index.
+def _html_to_text(text: str) -> tuple[list[str], list[int], list[tuple[int, int]]]:
+    """Strip tags and decode entities, keeping each output character's source index, and the span of every
+    decoded character reference (see CleanText.refs).
 
     A library such as BeautifulSoup gives better text but loses positions; here positions are the contract,
     and mail HTML needs only tags, entities, line breaks and hidden blocks handled.
     """
     chars: list[str] = []
     origin: list[int] = []
+    refs: list[tuple[int, int]] = []
     pos = 0
     skip_until: re.Pattern[str] | None = None
     for match in _HTML_TOKEN.finditer(text):
@@ -169,6 +217,7 @@ def _html_to_text(text: str) -> tuple[list[str], list[int]]:
             decoded = html.unescape(token)
             chars.extend(decoded)
             origin.extend([start] * len(decoded))
+            refs.append((start, end))
         elif token.startswith("<!--"):
             continue
         elif _SKIP_OPEN.match(token) and not token.rstrip().endswith("/>"):
@@ -183,7 +232,7 @@ def _html_to_text(text: str) -> tuple[list[str], list[int]]:
         if skip_until is None:
             chars.extend(text[pos:])
             origin.extend(range(pos, len(text)))
-    return chars, origin
+    return chars, origin, refs
 
 
 def _drop_quoted(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
@@ -224,7 +273,27 @@ def _normalise_char(ch: str) -> str:
 
 
 def _normalise(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
-    """Unicode clean-up of the non-ASCII characters only; one may become none (zero-width) or several ('…')."""
+    """Unicode clean-up of the non-ASCII characters only; one may become none (zero-width) or several ('…').
+    Then Cyrillic and Greek look-alikes inside Latin words are folded (one for one)."""
+    text, origin = _normalise_chars(text, origin)
+    if _CONFUSABLE.search(text):
+        text = _WORD.sub(_fold_word, text)
+    return text, origin
+
+
+def _fold_word(match: re.Match[str]) -> str:
+    """A word with Latin letters and look-alikes of them from another script gets the Latin letters throughout."""
+    word = match.group()
+    if word.isascii() or not _CONFUSABLE.search(word) or not any(_is_latin(ch) for ch in word):
+        return word
+    return word.translate(_FOLD_CONFUSABLES)
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() or (ch not in CONFUSABLES and unicodedata.name(ch, "").startswith("LATIN "))
+
+
+def _normalise_chars(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
     changes = [
         (m.start(), mapped)
         for m in _NON_ASCII.finditer(text)

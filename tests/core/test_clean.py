@@ -148,3 +148,96 @@ def test_long_runs_are_cut_before_the_tokenizer(rules_checker, run):
     assert text[f.start : f.end] == f.text == "asinine"
     start, end = cleaned.span(0, len(cleaned.text))
     assert (start, end) == (0, len(text))
+
+
+# --- issue 10, finding 4: invisible characters and look-alike letters must not hide a word ---------------------
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200e", "\u200f",  # LRM, RLM
+        "\u202a", "\u202e",  # bidi embedding, override
+        "\u2066", "\u2069",  # bidi isolates
+        "\u2062",  # invisible times
+        "\ufe0f", "\U000e0100",  # variation selectors (VS16, VS17)
+        "\u034f",  # combining grapheme joiner
+        "\U000e0041", "\U000e007f",  # tag characters
+        "\u115f", "\u3164", "\uffa0",  # Hangul fillers
+        "\u061c",  # Arabic letter mark
+    ],
+    ids=lambda ch: f"U+{ord(ch):04X}",
+)
+def test_default_ignorable_characters_do_not_hide_words(rules_checker, invisible):
+    text = f"Honestly that is asi{invisible}nine."
+    f = _finding(rules_checker.check(text), "banned_word")
+    assert text[f.start : f.end] == f.text == f"asi{invisible}nine"
+    assert f.start == text.index("asi")
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "\u0430sinine",  # Cyrillic а
+        "asin\u0456ne",  # Cyrillic (Ukrainian) і
+        "asinin\u0435",  # Cyrillic е
+        "as\u03b9nine",  # Greek ι
+        "\u0391sinine",  # Greek capital Α
+    ],
+)
+def test_look_alike_letters_inside_latin_words_do_not_hide_them(rules_checker, word):
+    text = f"Honestly that is {word}, and you know it."
+    f = _finding(rules_checker.check(text), "banned_word")
+    assert text[f.start : f.end] == f.text == word
+
+
+def test_look_alikes_count_in_phrases_too(rules_checker):
+    text = "Y\u043eu're the \u043enly pers\u043en who has had this problem!"  # Cyrillic о three times
+    f = _finding(rules_checker.check(text), "isolating")
+    assert text[f.start : f.end] == f.text == text[:22]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Это просто ерунда, а не ответ на мой вопрос.",  # Russian: а, е, о, р, с, у, х all stay Cyrillic
+        "Αυτό είναι ο κόσμος μας, όχι ο δικός σας.",  # Greek
+        "Наш iPhone-сервис и Windows работают.",  # Latin words in Cyrillic text stay apart
+    ],
+)
+def test_wholly_cyrillic_or_greek_words_stay_as_they_are(text):
+    assert clean(text).text == text
+
+
+def test_default_ignorable_table_matches_the_unicode_property():
+    """The table in clean.py was generated from `regex`'s \\p{Default_Ignorable_Code_Point}; keep them equal."""
+    regex = pytest.importorskip("regex")
+    from tonecheck.clean import _DELETE
+
+    prop = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+    expected = {chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and prop.match(chr(c))}
+    assert expected == _DELETE, "regenerate DEFAULT_IGNORABLE_RANGES in tonecheck/clean.py (see its comment)"
+
+
+# --- issue 10, finding 6: a span never ends inside a character reference of HTML mail ---------------------------
+
+
+def test_html_span_never_ends_inside_a_character_reference(rules_checker):
+    text = "<p>&#x3F;&#x3F;&#x3F;</p>"
+    report = rules_checker.check(text)
+    assert [f.text for f in report.findings] == ["&#x3F;&#x3F;&#x3F;"]
+    assert [text[s.start : s.end] for s in report.sentences] == ["&#x3F;&#x3F;&#x3F;"]
+
+
+def test_html_word_ending_in_a_character_reference_is_flagged_whole(rules_checker):
+    text = "<html><body><p>Honestly that is asinin&#101;&nbsp;&amp; silly.</p></body></html>"
+    f = _finding(rules_checker.check(text), "banned_word")
+    assert text[f.start : f.end] == f.text == "asinin&#101;"
+
+
+def test_span_of_a_decoded_reference_covers_the_reference():
+    c = clean("<p>a &lt;&lt; b</p>")
+    i = c.text.index("<<")
+    assert c.original[slice(*c.span(i, i + 1))] == "&lt;"
+    assert c.original[slice(*c.span(i, i + 2))] == "&lt;&lt;"
+    assert c.original[slice(*c.span(i - 2, i + 2))] == "a &lt;&lt;"
