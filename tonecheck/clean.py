@@ -143,17 +143,17 @@ def looks_like_html(text: str) -> bool:
 
 
 def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
-    """Validate, then HTML → text, drop quoted history, normalise Unicode; offsets kept throughout."""
+    """Validate, then HTML → text, normalise Unicode, drop quoted history; offsets kept throughout."""
     validate(text, max_chars)
     work, origin = text, None  # origin None: positions still equal the input's (the common, cheap case)
     refs: list[tuple[int, int]] = []
     if "<" in text and looks_like_html(text):
         chars, positions, refs = _html_to_text(text)
         work, origin = "".join(chars), positions
+    if not work.isascii():  # before quotes are found, so an invisible character cannot hide "> " or "wrote:"
+        work, origin = _normalise(work, origin)
     if _may_have_quotes(work):
         work, origin = _drop_quoted(work, origin)
-    if not work.isascii():
-        work, origin = _normalise(work, origin)
     if _LONG_RUN.search(work):
         work, origin = _break_long_runs(work, origin)
     return CleanText(text, work, None if origin is None else tuple(origin), tuple(refs))

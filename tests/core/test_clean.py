@@ -241,3 +241,14 @@ def test_span_of_a_decoded_reference_covers_the_reference():
     assert c.original[slice(*c.span(i, i + 1))] == "&lt;"
     assert c.original[slice(*c.span(i, i + 2))] == "&lt;&lt;"
     assert c.original[slice(*c.span(i - 2, i + 2))] == "a &lt;&lt;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry about that.\n\u200e> you idiots lost it\n",  # an invisible mark before the quote marker
+        "Sorry about that.\n\nOn Tue, Sam <s@example.com> wr\u2066ote:\n> you idiots lost it\n",
+    ],
+)
+def test_invisible_characters_do_not_hide_quoted_history(rules_checker, text):
+    assert rules_checker.check(text).findings == []
