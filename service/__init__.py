@@ -16,7 +16,7 @@ from flask import Flask
 from tonecheck import Checker, Settings, load_settings
 from tonecheck.errors import ModelUnavailable
 
-from . import errors, requestlog
+from . import errors, limits, requestlog
 from .auth import KeyStore
 from .state import ServiceState
 
@@ -32,11 +32,12 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
     """
     settings = settings or load_settings()
     app = Flask(__name__)
-    # Worst case per character: a 4-byte character written as a 12-byte JSON escape pair (\ud83d\ude00).
-    body_limit = settings.http_max_chars * 12 * max(1, settings.http_max_batch) + BODY_SLACK
-    app.config.update(MAX_CONTENT_LENGTH=body_limit, MAX_FORM_MEMORY_SIZE=body_limit)
+    limit = body_limit(settings)
+    app.config.update(MAX_CONTENT_LENGTH=limit, MAX_FORM_MEMORY_SIZE=limit)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the Report's field order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # "//" and "/v1//check" are unknown paths (a JSON 404), not HTML redirects to the merged path.
+    app.url_map.merge_slashes = False
 
     load_error = None
     if checker is None:
@@ -52,10 +53,17 @@ def create_app(settings: Settings | None = None, checker: Checker | None = None)
         log.warning("auth is on but no API keys are configured: every /v1 and /v2/check request will get 401")
 
     requestlog.init_app(app)
+    limits.init_app(app, settings)
     errors.register(app)
     _register_blueprints(app)
     _init_cors(app, settings)
     return app
+
+
+def body_limit(settings: Settings) -> int:
+    """The request body cap in bytes, derived from the text and batch limits."""
+    # Worst case per character: a 4-byte character written as a 12-byte JSON escape pair (\ud83d\ude00).
+    return settings.http_max_chars * 12 * max(1, settings.http_max_batch) + BODY_SLACK
 
 
 def _load_checker(settings: Settings) -> tuple[Checker | None, str | None]:

@@ -9,15 +9,13 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from .auth_hooks import require_key
 from .errors import ApiError, error_body
 from .inputs import checked_text, json_object, optional_str, required_str
 from .openapi import document
 from .state import state
 
 bp = Blueprint("api", __name__)
-v1 = Blueprint("v1", __name__, url_prefix="/v1")
-v1.before_request(require_key)
+v1 = Blueprint("v1", __name__, url_prefix="/v1")  # keys and rate limits: service/limits.py
 
 
 @v1.post("/check")
@@ -81,4 +79,4 @@ def readyz() -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(document())
+    return jsonify(document(state().settings))

@@ -1,4 +1,11 @@
-"""The before-request hook that guards /v1 and /v2/check: a valid key, or the explicit open mode."""
+"""The before-request hooks that guard /v1 and /v2/check: a valid key, or the explicit open mode.
+
+Two steps, so that the rate limiter can sit between them (see :func:`service.limits.init_app`):
+:func:`identify_key` notes which key a request carries (``g.key_name``, None when it has no valid one) and
+never refuses anything; :func:`require_key` then refuses a request without one. Checking a key costs a hash
+and a constant-time compare (microseconds), so a flood of wrong keys is cheap to refuse and is counted by
+the per-address limit before it is refused.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +15,35 @@ from .auth import bearer_token
 from .errors import ApiError
 from .state import state
 
+# Endpoints that need a key when auth is on. /v2/languages, health, the document and the page are public.
+PROTECTED = frozenset({"v1.check", "v1.check_batch", "v1.packs", "v2.check"})
+# LanguageTool clients send the key as the form field ``apiKey``; only the LanguageTool endpoint takes it.
+# /v1 is JSON only, so a key in a form body there is never looked at (the request gets 401).
+FORM_KEY_ENDPOINTS = frozenset({"v2.check"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
-def require_key() -> None:
-    """Accept ``Authorization: Bearer <key>``; on form posts also LanguageTool's ``apiKey`` field."""
+
+def protected() -> bool:
+    return request.endpoint in PROTECTED
+
+
+def identify_key() -> None:
+    """Note the request's key name in ``g.key_name`` ("open" in open mode; None: no valid key)."""
+    if not protected():
+        return
     current = state()
     if not current.settings.auth:
         g.key_name = "open"
         return
-    if request.method == "OPTIONS":  # CORS preflight carries no credentials by design
-        return
     presented = bearer_token(request.headers.get("Authorization"))
-    if presented is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if presented is None and request.endpoint in FORM_KEY_ENDPOINTS and request.mimetype in _FORMS:
         presented = request.form.get("apiKey") or None
-    name = current.keys.verify(presented)
-    if name is None:
+    g.key_name = current.keys.verify(presented)
+
+
+def require_key() -> None:
+    """Refuse a protected request without a valid key (401). CORS preflights carry no credentials by design."""
+    if not protected() or not state().settings.auth or request.method == "OPTIONS":
+        return
+    if g.get("key_name") is None:
         raise ApiError.unauthorized()
-    g.key_name = name

@@ -1,9 +1,11 @@
 """``tonecheck serve`` (gunicorn in front of :func:`service.create_app`) and ``tonecheck keys`` (API keys).
 
 ``serve`` sizes gunicorn for a small box: one worker per core (each holds its own model and spaCy pipeline,
-~650 MB, with one torch thread, so workers never fight over cores) and a few threads per worker to overlap
-network I/O while checks run one at a time. It binds 127.0.0.1 unless told otherwise, refuses to expose an
-open (auth off) server beyond loopback, and stops gracefully on SIGTERM (in-flight requests finish, exit 0).
+~650 MB, with one torch thread, so workers never fight over cores). Each worker is gunicorn's asyncio ``asgi``
+worker running :class:`service.front.BufferedFront`: connections are read on the event loop and only complete
+requests reach the few threads that run the Flask app, so slow senders cannot take those threads, and
+``/healthz`` is answered on the loop. It binds 127.0.0.1 unless told otherwise, refuses to expose an open
+(auth off) server beyond loopback, and stops gracefully on SIGTERM (in-flight requests finish, exit 0).
 """
 
 from __future__ import annotations
@@ -93,16 +95,22 @@ def refusal(settings: Settings) -> str | None:
 
 
 def gunicorn_options(settings: Settings, cpu_count: int | None = None) -> dict[str, Any]:
-    """gunicorn settings: a worker per core, gthread workers, no access log (ours carries no text)."""
+    """gunicorn settings: a worker per core, asyncio (asgi) workers, no access log (ours carries no text).
+
+    ``threads`` is not gunicorn's here (the asgi worker has none): it sizes the pool of threads each worker's
+    front hands complete requests to (:class:`service.front.BufferedFront`).
+    """
     workers = settings.http_workers or max(1, cpu_count if cpu_count is not None else (os.cpu_count() or 1))
     host = settings.http_host
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return {
         "bind": f"{bind_host}:{settings.http_port}",
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": max(1, settings.http_threads),
-        "timeout": 120,  # a worker loads the model before its first heartbeat
+        "worker_class": "asgi",
+        "threads": max(1, settings.http_threads),  # the front's pool; not passed to gunicorn (see load_config)
+        "worker_connections": 1000,  # open connections per worker; an idle or slow one costs a coroutine
+        "timeout": 120,  # a worker loads the model before its first heartbeat; also the longest wait for body data
+        "asgi_lifespan": "on",
         "graceful_timeout": 30,
         "keepalive": 5,
         "accesslog": None,  # gunicorn's access log carries query strings; ours carries ids, sizes and timings
@@ -144,13 +152,18 @@ class _GunicornApp:
         class App(BaseApplication):  # type: ignore[misc]
             def load_config(self) -> None:
                 for key, value in options.items():
+                    if key == "threads":  # ours (the front's pool), not the asgi worker's
+                        continue
                     if key in self.cfg.settings:  # older gunicorn lacks some (control_socket_disable)
                         self.cfg.set(key, value)
 
             def load(self) -> Any:
-                from . import create_app
+                from . import body_limit, create_app
+                from .front import BufferedFront
 
-                return create_app(settings)
+                return BufferedFront(
+                    create_app(settings), threads=options["threads"], body_limit=body_limit(settings)
+                )
 
         self._app = App()
 

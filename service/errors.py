@@ -8,11 +8,12 @@ HTML page or a traceback. Messages come from our code or from ``ToneCheckError``
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from tonecheck.errors import (
@@ -126,7 +127,13 @@ def _handle_library_error(exc: ToneCheckError) -> Response:
     return _respond(status, code, str(exc), _library_field(exc), {})
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "malformed_request"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    400: "malformed_request",
+    429: "rate_limited",
+}
 
 
 def _handle_http_error(exc: HTTPException) -> Response:
@@ -136,6 +143,7 @@ def _handle_http_error(exc: HTTPException) -> Response:
         404: "no such endpoint; see /openapi.json",
         405: "method not allowed on this endpoint",
         413: "request body too large",
+        429: f"rate limit exceeded ({exc.description}); retry after the Retry-After header's seconds",
     }.get(status, exc.description or exc.name or "error")
     headers = {}
     if getattr(exc, "valid_methods", None):
@@ -150,8 +158,30 @@ def _handle_unexpected(exc: Exception) -> Response:
     return _respond(500, "internal_error", "internal error; quote the request id when reporting it", None, {})
 
 
+def _json_only(response: Response) -> Response:
+    """Responses Flask makes itself, made JSON: OPTIONS (an empty text/html 200) and routing redirects."""
+    if response.mimetype == "application/json" or request.method == "HEAD":
+        return response
+    if request.method == "OPTIONS" and response.status_code == 200:
+        allowed = [m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()]
+        response.set_data(json.dumps({"allow": allowed}))
+        response.mimetype = "application/json"
+    elif 300 <= response.status_code < 400 and "Location" in response.headers:
+        response.set_data(json.dumps({"location": response.headers["Location"]}))
+        response.mimetype = "application/json"
+    return response
+
+
+def _refuse_empty_segments() -> None:
+    """A path with '//' names no endpoint: 404, not whatever werkzeug would make of the merged path."""
+    if "//" in request.environ.get("PATH_INFO", ""):  # request.path would strip leading slashes
+        raise ApiError(404, "not_found", "no such endpoint; see /openapi.json")
+
+
 def register(app: Flask) -> None:
     """Install the handlers; Flask picks the most specific registered class for each exception."""
+    app.before_request(_refuse_empty_segments)
+    app.after_request(_json_only)
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(ToneCheckError, _handle_library_error)
     app.register_error_handler(HTTPException, _handle_http_error)

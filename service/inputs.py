@@ -19,6 +19,10 @@ from .state import state
 def json_object() -> dict[str, Any]:
     """The body as a JSON object: 400 if it is not JSON at all, 422 if it is JSON but not an object."""
     raw = request.get_data(cache=True)
+    cap = request.max_content_length
+    if request.content_length is None and cap is not None and len(raw) >= cap:
+        # A chunked body is cut at the cap by werkzeug without an error; cut JSON is not "malformed", it is big.
+        raise ApiError(413, "too_large", f"request body too large (the limit is {cap} bytes)")
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

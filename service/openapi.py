@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tonecheck import __version__
+from tonecheck import Settings, __version__
 from tonecheck.report import CATEGORIES, SEVERITIES, TONE_LABELS
 
 
@@ -26,6 +26,19 @@ def _error(description: str) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _INT = {"type": "integer", "minimum": 0}
+# What str.isspace() calls whitespace, as an ECMA-262 class (JSON Schema patterns are ECMA-262 regexes).
+_WS = "\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NO_NUL = "^[^\\u0000]*$"
+# /v1 texts: no NUL anywhere and at least one character that is not whitespace.
+CHECKABLE = f"^[^\\u0000]*[^{_WS}\\u0000][^\\u0000]*$"
+_TEXT_RULES = (
+    "not empty or whitespace only, no NUL, no lone surrogate, not mostly control characters "
+    "(a binary file); anything else is a 422 naming the field"
+)
+_PACK = {
+    "type": ["string", "null"],
+    "description": "rule pack name; absent or null: the configured default pack; unknown: 404",
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -123,9 +136,12 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "text": {
                 "type": "string",
-                "description": "the draft; at most http_max_chars characters (20,000)",
+                "minLength": 1,
+                "maxLength": 20000,
+                "pattern": CHECKABLE,
+                "description": f"the draft; at most http_max_chars characters; {_TEXT_RULES}",
             },
-            "pack": {"type": "string", "description": "rule pack name; default: the configured default pack"},
+            "pack": _PACK,
         },
     },
     "BatchRequest": {
@@ -135,14 +151,24 @@ SCHEMAS: dict[str, Any] = {
             "items": {
                 "type": "array",
                 "minItems": 1,
-                "description": "at most http_max_batch items (64)",
+                "maxItems": 64,
+                "description": "at most http_max_batch items",
                 "items": {
                     "type": "object",
                     "required": ["id", "text"],
-                    "properties": {"id": _STR, "text": _STR},
+                    "properties": {
+                        "id": _STR,
+                        "text": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 20000,
+                            "pattern": CHECKABLE,
+                            "description": _TEXT_RULES,
+                        },
+                    },
                 },
             },
-            "pack": _STR,
+            "pack": _PACK,
         },
     },
     "BatchResponse": {
@@ -218,11 +244,19 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["language"],
         "properties": {
-            "text": {"type": "string", "description": "plain text; either text or data is required"},
+            "text": {
+                "type": "string",
+                "maxLength": 20000,
+                "pattern": NO_NUL,
+                "description": "plain text; either text or data is required. A blank text gets 200 and no "
+                "matches, as on LanguageTool; a NUL or a binary-looking text is a 422",
+            },
             "data": {
                 "type": "string",
+                "contentMediaType": "application/json",
                 "description": 'annotated text as JSON: {"annotation":[{"text":"..."},{"markup":"<b>",'
-                '"interpretAs":""}]}; markup is not checked but counts toward offsets',
+                '"interpretAs":""}]}; markup is not checked but counts toward offsets. An empty string is an '
+                "empty text (200, no matches); anything else that is not such JSON is a 400",
             },
             "language": {
                 "type": "string",
@@ -237,7 +271,11 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "ignored; LanguageTool clients send it with apiKey",
             },
-            "apiKey": {"type": "string", "description": "API key (alternative to the Authorization header)"},
+            "apiKey": {
+                "type": "string",
+                "description": "API key (alternative to the Authorization header, for LanguageTool clients); "
+                "only here: /v1 takes the key from the Authorization header alone",
+            },
             "pack": {"type": "string", "description": "tonecheck extension: rule pack name"},
         },
     },
@@ -341,6 +379,10 @@ _CHECK_ERRORS = {
     "422": _error(
         "a field is missing, of the wrong type, or not checkable (empty/binary text); field names it"
     ),
+    "429": {
+        **_error("rate limit exceeded (per client address or per API key); wait Retry-After seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    },
     "503": _error("the tone model is unavailable"),
 }
 _BEARER = [{"bearerAuth": []}]
@@ -379,6 +421,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("Packs"), "every pack"),
                 **_AUTH_ERRORS,
                 "405": _CHECK_ERRORS["405"],
+                "429": _CHECK_ERRORS["429"],
                 "503": _CHECK_ERRORS["503"],
             },
         }
@@ -404,6 +447,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("LtLanguages"), "supported languages"),
                 "405": _CHECK_ERRORS["405"],
+                "429": _CHECK_ERRORS["429"],
             },
         }
     },
@@ -446,7 +490,10 @@ _DOCUMENT: dict[str, Any] = {
         "title": "tonecheck",
         "version": __version__,
         "description": "Tone checks for customer-support replies. Every error under /v1 and /v2 is an "
-        "Error object. Unknown paths answer 404 with an Error object.",
+        "Error object. Unknown paths (a '//' included) answer 404 with an Error object. OPTIONS answers "
+        '{"allow": [methods]}. Requests gunicorn cannot parse (a request line over 4094 bytes: 414, too many or '
+        "too large header fields: 431, malformed HTTP: 400) are answered by gunicorn in text/plain before they "
+        "reach the service.",
     },
     "paths": PATHS,
     "components": {
@@ -458,6 +505,14 @@ _DOCUMENT: dict[str, Any] = {
 }
 
 
-def document() -> dict[str, Any]:
-    """A fresh copy, so no caller can change what the next request sees."""
-    return copy.deepcopy(_DOCUMENT)
+def document(settings: Settings | None = None) -> dict[str, Any]:
+    """A fresh copy, so no caller can change what the next request sees, with this server's limits filled in."""
+    settings = settings or Settings()
+    doc = copy.deepcopy(_DOCUMENT)
+    schemas = doc["components"]["schemas"]
+    schemas["CheckRequest"]["properties"]["text"]["maxLength"] = settings.http_max_chars
+    items = schemas["BatchRequest"]["properties"]["items"]
+    items["maxItems"] = settings.http_max_batch
+    items["items"]["properties"]["text"]["maxLength"] = settings.http_max_chars
+    schemas["LtCheckForm"]["properties"]["text"]["maxLength"] = settings.http_max_chars
+    return doc

@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from . import languagetool as lt
-from .auth_hooks import require_key
 from .errors import ApiError
 from .inputs import checked_text
 from .state import state
@@ -21,12 +20,12 @@ v2 = Blueprint("v2", __name__, url_prefix="/v2")
 
 @v2.post("/check")
 def check() -> Any:
-    require_key()
-    form = request.form
+    form = request.form  # the key (Bearer or apiKey) was checked before: service/limits.py
     if form.get("text") is not None:
         source = lt.plain(checked_text(form["text"], "text"))
     elif form.get("data") is not None:
-        source = lt.annotated(form["data"])
+        # An empty data is an empty text (answered like a blank text below), not JSON that failed to parse.
+        source = lt.annotated(form["data"]) if form["data"].strip() else lt.plain(form["data"])
         checked_text(source.original, "data")
         g.text_field = "data"
     else:
@@ -37,7 +36,7 @@ def check() -> Any:
     keep = lt.rule_filter(
         lt.split_ids(form.get("enabledRules")),
         lt.split_ids(form.get("disabledRules")),
-        form.get("enabledOnly", "false").strip().lower() == "true",
+        _flag(form, "enabledOnly"),
         lt.split_ids(form.get("enabledCategories")),
         lt.split_ids(form.get("disabledCategories")),
     )
@@ -51,6 +50,14 @@ def check() -> Any:
         return jsonify(lt.response(source, lt.EMPTY_REPORT, language, current.rules, keep))
     (report,) = current.check_many([source.checked], pack)
     return jsonify(lt.response(source, report.to_dict(), language, current.rules, keep))
+
+
+def _flag(form: Any, name: str) -> bool:
+    """LanguageTool's boolean form fields: "true" or "false" (absent: false); anything else is a 422."""
+    value = form.get(name, "false")
+    if value not in ("true", "false"):
+        raise ApiError.invalid(name, f"field '{name}' must be 'true' or 'false'")
+    return value == "true"
 
 
 @v2.get("/languages")

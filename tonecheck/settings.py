@@ -50,6 +50,10 @@ class Settings:
     http_port: int = 8080
     http_workers: int = 0  # gunicorn worker processes; 0 = one per CPU core (each holds its own model)
     http_threads: int = 4  # threads per worker: I/O overlap; checks run one at a time per worker
+    # rate limits (auth on only), in Flask-Limiter's notation ("600/minute", "10/second;600/minute") or "off"
+    http_rate_limit_address: str = "600/minute"  # per client address, every /v1 and /v2 request, keyed or not
+    http_rate_limit_key: str = "1200/minute"  # per API key
+    http_rate_limit_storage: str = "memory://"  # counters: per worker process; redis://… to share them
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -96,7 +96,7 @@ def test_serve_refuses_auth_without_keys() -> None:
 def test_gunicorn_options_for_a_two_core_box() -> None:
     options = gunicorn_options(load_settings(env={}), cpu_count=2)
     assert options["bind"] == "127.0.0.1:8080"
-    assert options["workers"] == 2 and options["worker_class"] == "gthread" and options["threads"] == 4
+    assert options["workers"] == 2 and options["worker_class"] == "asgi" and options["threads"] == 4
     assert options["accesslog"] is None and options["preload_app"] is False
     ipv6 = gunicorn_options(replace(load_settings(env={}), http_host="::1", http_port=9000, http_workers=3))
     assert ipv6["bind"] == "[::1]:9000" and ipv6["workers"] == 3
