@@ -39,6 +39,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=_positive_int, default=32, help="messages per check (default: 32)")
     p.add_argument("--no-model", action="store_true", help="rules only: skip the tone model (faster)")
     p.add_argument("--title", default="tonecheck audit", help="title of report.html")
+    p.add_argument("--raw-csv", action="store_true",
+                   help="write CSV cells exactly as stored; by default a cell starting with = + - @ (or tab/CR) "
+                        "gets a leading ' so a spreadsheet does not run it as a formula")
     for fmt in ("csv", "jsonl"):
         note = " (dotted paths allowed)" if fmt == "jsonl" else ""
         group = p.add_argument_group(f"{fmt.upper()} export fields{note}")
@@ -89,7 +92,7 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
             env.stderr.write(f"tonecheck audit: interrupted with {stored} messages stored in {db_path}; "
                              "run the same command again to resume\n")
             raise
-        summary = write_outputs(store, args.out, title=args.title)
+        summary = write_outputs(store, args.out, title=args.title, raw_csv=args.raw_csv)
     env.stderr.write(
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "
         f"(already stored or duplicate) in this run; {summary['messages']} messages in {db_path}; "

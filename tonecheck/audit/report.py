@@ -12,11 +12,13 @@ import heapq
 import html
 import io
 import json
+import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..report import CATEGORIES, TONE_LABELS
 from .store import AuditStore
@@ -31,6 +33,9 @@ FINDING_COLUMNS = (
     "text", "message", "suggestions", "finding_source", "score",
 )
 _VERDICT_RANK = {"block": 2, "review": 1, "ok": 0}
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV injection"): mail text,
+# subjects and agent names are the sender's, so such a cell gets a leading "'" unless raw output is asked for.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -77,37 +82,85 @@ class Totals:
     worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
 
-def write_outputs(store: AuditStore, out_dir: Path, *, title: str = "tonecheck audit") -> dict[str, Any]:
-    """Write all four files into ``out_dir`` and return the summary (also written as summary.json)."""
+def write_outputs(
+    store: AuditStore, out_dir: Path, *, title: str = "tonecheck audit", raw_csv: bool = False
+) -> dict[str, Any]:
+    """Write all four files into ``out_dir`` and return the summary (also written as summary.json).
+
+    Each file is written under a temporary name in ``out_dir`` and renamed over the old one when complete, so a
+    crash or ``kill -9`` mid-write leaves the previous file (or none), never a truncated one. CSV cells that a
+    spreadsheet would run as a formula are neutralised unless ``raw_csv`` (see FORMULA_START).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv")
-    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key)
+    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv)
+    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv)
     summary = {**store.settings(), **_summary(totals, findings_by_key)}
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    (out_dir / "report.html").write_text(render_html(summary, totals, findings_by_key, title), "utf-8")
+    with _replacing(out_dir / "summary.json") as fh:
+        fh.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    with _replacing(out_dir / "report.html") as fh:
+        fh.write(render_html(summary, totals, findings_by_key, title))
     return summary
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[IO[str]]:
+    """A text file that replaces ``path`` atomically once the block completes (written, flushed, fsynced, then
+    renamed); on an error the temporary file is removed and ``path`` is untouched."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a platform without directory handles skips it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # ----------------------------------------------------------------------------- CSV
 
 
-def _write_findings_csv(store: AuditStore, path: Path) -> dict[str, list[dict[str, Any]]]:
+def neutralise(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``row`` whose text cells a spreadsheet would run as a formula start with "'" instead."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for k, v in row.items()}
+
+
+def _write_findings_csv(store: AuditStore, path: Path, raw: bool = False) -> dict[str, list[dict[str, Any]]]:
     """findings.csv, one row per finding; returns the findings grouped by message key for the rest."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in store.findings():
             row["suggestions"] = " | ".join(json.loads(row["suggestions"]))
-            writer.writerow(row)
+            writer.writerow(row if raw else neutralise(row))
             grouped[row["key"]].append(row)
     return grouped
 
 
-def _write_messages_csv(store: AuditStore, path: Path, findings: dict[str, list[dict[str, Any]]]) -> Totals:
+def _write_messages_csv(
+    store: AuditStore, path: Path, findings: dict[str, list[dict[str, Any]]], raw: bool = False
+) -> Totals:
     """messages.csv, one row per message (error rows included), accumulating the totals on the way."""
     totals = Totals()
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=MESSAGE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in store.messages():
@@ -115,7 +168,7 @@ def _write_messages_csv(store: AuditStore, path: Path, findings: dict[str, list[
             row["findings"] = row["n_findings"]
             row["categories"] = ";".join(sorted({f["category"] for f in own}))
             row["chars"] = len(row["text"])
-            writer.writerow(row)
+            writer.writerow(row if raw else neutralise(row))
             _accumulate(totals, row, own)
     return totals
 

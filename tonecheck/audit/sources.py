@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -149,8 +150,13 @@ def _input_error(file: Path, reason: str) -> Item:
     return Item(key=content_key("input", str(file.resolve()), reason), source=str(file), error=reason)
 
 
-def _mail_item(raw: bytes, source: str) -> Item:
-    """Parse RFC 5322 bytes into an item; keyed by Message-ID, else by the bytes' hash."""
+def _mail_item(raw: bytes, source: str, *, last_in_mbox: bool = False, cut: str | None = None) -> Item:
+    """Parse RFC 5322 bytes into an item; keyed by Message-ID, else by the bytes' hash.
+
+    The last message of an mbox may be cut off (a copy or download that stopped): ``cut`` says why its bytes
+    look so (see _mbox_messages), and a multipart without its closing boundary is cut too. Such a message keeps
+    its headers but becomes an error row unless it already is one: checking part of a reply would pass it.
+    """
     try:
         msg = parse_bytes(raw)
     except BrokenMessage as exc:
@@ -162,6 +168,11 @@ def _mail_item(raw: bytes, source: str) -> Item:
         key = f"mid:{mid}" if mid else content_key(raw)
         return Item(key=key, source=source, message_id=mid, error=str(exc))
     key = f"mid:{parsed.message_id}" if parsed.message_id else content_key(raw)
+    error = parsed.error
+    if error is None and cut is None and last_in_mbox and _open_multipart(msg):
+        cut = "a multipart part has no closing boundary"
+    if error is None and cut is not None:
+        error = f"truncated mbox: the last message is cut off ({cut})"
     return Item(
         key=key,
         source=source,
@@ -170,8 +181,8 @@ def _mail_item(raw: bytes, source: str) -> Item:
         agent_name=parsed.agent_name,
         sent_at=parsed.sent_at,
         subject=parsed.subject,
-        text=parsed.body,
-        error=parsed.error,
+        text="" if error else parsed.body,
+        error=error,
     )
 
 
@@ -188,8 +199,8 @@ def _read_mbox(file: Path) -> Iterator[Item]:
         if not first.startswith(b"From "):
             yield _input_error(file, "not an mbox file: no 'From ' separator line at the start")
             return
-        for number, raw in enumerate(_mbox_messages(fh), start=1):
-            yield _mail_item(raw, f"{file}#{number}")
+        for number, (raw, last, cut) in enumerate(_mbox_messages(fh), start=1):
+            yield _mail_item(raw, f"{file}#{number}", last_in_mbox=last, cut=cut)
 
 
 def _first_nonblank_line(fh: BinaryIO) -> bytes | None:
@@ -204,13 +215,21 @@ def _first_nonblank_line(fh: BinaryIO) -> bytes | None:
             return line
 
 
-def _mbox_messages(fh: BinaryIO) -> Iterator[bytes]:
-    """Yield each message's bytes; mboxrd's ">From " escapes are undone."""
+def _mbox_messages(fh: BinaryIO) -> Iterator[tuple[bytes, bool, str | None]]:
+    """Yield (bytes, is the last message, why it looks cut off or None) per message; mboxrd's ">From " escapes
+    are undone.
+
+    A file cut off inside the last message shows it in its bytes: the last line has no line end, or every
+    earlier message ended with the blank line mbox writers put after each message and the last one does not.
+    """
     lines: list[bytes] | None = None
+    earlier = blank_ended = 0
     for line in fh:
         if line.startswith(b"From "):
             if lines is not None:
-                yield b"".join(lines)
+                earlier += 1
+                blank_ended += _ends_with_blank_line(lines)
+                yield b"".join(lines), False, None
             lines = []
             continue
         if lines is None:
@@ -218,8 +237,25 @@ def _mbox_messages(fh: BinaryIO) -> Iterator[bytes]:
         if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
             line = line[1:]
         lines.append(line)
-    if lines is not None:
-        yield b"".join(lines)
+    if lines is None:
+        return
+    cut = None
+    if lines and not lines[-1].endswith(b"\n"):
+        cut = "the file ends in the middle of a line"
+    elif lines and earlier and blank_ended == earlier and not _ends_with_blank_line(lines):
+        cut = "it lacks the blank line that ends every other message"
+    yield b"".join(lines), True, cut
+
+
+def _ends_with_blank_line(lines: list[bytes]) -> bool:
+    return bool(lines) and not lines[-1].strip()
+
+
+def _open_multipart(msg: Message) -> bool:
+    """A multipart (or a part of one) whose closing boundary never came: the mail stops inside a part."""
+    return any(
+        type(defect).__name__ == "CloseBoundaryNotFoundDefect" for part in msg.walk() for defect in part.defects
+    )
 
 
 # --- exports ------------------------------------------------------------------------------------------
