@@ -6,6 +6,9 @@ worker running :class:`service.front.BufferedFront`: connections are read on the
 requests reach the few threads that run the Flask app, so slow senders cannot take those threads, and
 ``/healthz`` is answered on the loop. It binds 127.0.0.1 unless told otherwise, refuses to expose an open
 (auth off) server beyond loopback, and stops gracefully on SIGTERM (in-flight requests finish, exit 0).
+
+Commands return :class:`~tonecheck.status.ExitStatus` and raise ``ToneCheckError`` for errors; ``tonecheck.cli.main``
+prints the message and picks the exit status, as for every other subcommand.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from tonecheck.errors import ToneCheckError
 from tonecheck.settings import Settings, load_settings
+from tonecheck.status import ExitStatus
 
 from .auth import NAME_RE, KeyStore, describe, new_key, read_keys_file, write_keys_file
-
-USAGE_ERROR = 2
 
 
 def add_parser(subparsers: Any) -> None:
@@ -37,7 +40,9 @@ def add_parser(subparsers: Any) -> None:
     serve.add_argument("--port", type=int, help="port to bind (default: http_port, 8080)")
     serve.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
     serve.add_argument("--threads", type=int, help="threads per worker (default: http_threads, 4)")
-    serve.add_argument("--config", dest="serve_config", metavar="FILE", help="settings file (TOML)")
+    # The same setting as `tonecheck --config FILE serve`; SUPPRESS keeps a global --config when this one is absent.
+    serve.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                       help="settings file (TOML), as tonecheck --config FILE serve")
     serve.set_defaults(func=run_serve)
 
     keys = subparsers.add_parser("keys", help="manage API keys in the keys file (stores salted hashes only)")
@@ -56,8 +61,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def serve_settings(args: argparse.Namespace, env: Any) -> Settings:
-    """Settings for the workers: file/env settings, then flags; torch gets one thread per worker."""
-    settings = load_settings(args.serve_config) if args.serve_config else (env.settings or load_settings())
+    """Settings for the workers: file/env settings (loaded by cli.main), then flags; one torch thread per worker."""
+    settings = env.settings or load_settings()
     overrides: dict[str, Any] = {
         "http_host": args.host,
         "http_port": args.port,
@@ -126,8 +131,7 @@ def run_serve(args: argparse.Namespace, env: Any) -> int:
     settings = serve_settings(args, env)
     reason = refusal(settings)
     if reason:
-        env.stderr.write(f"tonecheck: error: {reason}\n")
-        return USAGE_ERROR
+        raise ToneCheckError(reason)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -140,7 +144,7 @@ def run_serve(args: argparse.Namespace, env: Any) -> int:
     )
     env.stderr.flush()
     _GunicornApp(settings, options).run()  # returns only through SystemExit from gunicorn's arbiter
-    return 0
+    return ExitStatus.OK
 
 
 class _GunicornApp:
@@ -180,49 +184,38 @@ def _keys_path(args: argparse.Namespace, env: Any) -> Any:
     settings = env.settings or load_settings()
     path = Path(args.keys_file).expanduser() if args.keys_file else settings.keys_file
     if path is None:
-        env.stderr.write(
-            "tonecheck: error: no keys file: pass --keys-file PATH or set keys_file (TONECHECK_KEYS_FILE)\n"
-        )
+        raise ToneCheckError("no keys file: pass --keys-file PATH or set keys_file (TONECHECK_KEYS_FILE)")
     return path
 
 
 def run_keys_add(args: argparse.Namespace, env: Any) -> int:
     path = _keys_path(args, env)
-    if path is None:
-        return USAGE_ERROR
     if not NAME_RE.match(args.name):
-        env.stderr.write("tonecheck: error: key names are 1-64 letters, digits, '.', '_' or '-'\n")
-        return USAGE_ERROR
+        raise ToneCheckError("key names are 1-64 letters, digits, '.', '_' or '-'")
     entries = read_keys_file(path)
     if any(e.name == args.name for e in entries):
-        env.stderr.write(f"tonecheck: error: a key named {args.name!r} exists; remove it first\n")
-        return USAGE_ERROR
+        raise ToneCheckError(f"a key named {args.name!r} exists; remove it first")
     key, entry = new_key(args.name)
     write_keys_file(path, [*entries, entry])
     env.stdout.write(key + "\n")
     env.stderr.write(f"tonecheck: key {args.name!r} added to {path}; copy it now, it is not shown again\n")
-    return 0
+    return ExitStatus.OK
 
 
 def run_keys_list(args: argparse.Namespace, env: Any) -> int:
     path = _keys_path(args, env)
-    if path is None:
-        return USAGE_ERROR
     for entry in read_keys_file(path):
         info = describe(entry)
         env.stdout.write(f"{info['name']}\t{info['id']}\t{info['created']}\n")
-    return 0
+    return ExitStatus.OK
 
 
 def run_keys_remove(args: argparse.Namespace, env: Any) -> int:
     path = _keys_path(args, env)
-    if path is None:
-        return USAGE_ERROR
     entries = read_keys_file(path)
     kept = [e for e in entries if e.name != args.name]
     if len(kept) == len(entries):
-        env.stderr.write(f"tonecheck: error: no key named {args.name!r} in {path}\n")
-        return USAGE_ERROR
+        raise ToneCheckError(f"no key named {args.name!r} in {path}")
     write_keys_file(path, kept)
     env.stderr.write(f"tonecheck: key {args.name!r} removed; running servers stop accepting it at once\n")
-    return 0
+    return ExitStatus.OK

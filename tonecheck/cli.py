@@ -11,66 +11,58 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import IO, Any
 
-from .errors import InputError, ModelUnavailable, RulePackError, ToneCheckError, UnknownPack
+from .errors import InputError, ToneCheckError
 from .report import Report
 from .settings import Settings, load_settings
-
-
-class ExitStatus(IntEnum):
-    OK = 0
-    FINDINGS = 1  # verdict review or block
-    INPUT_ERROR = 2  # usage, unreadable input, unknown pack
-    RULE_PACK_ERROR = 3
-    MODEL_UNAVAILABLE = 4
-    INTERRUPTED = 130
-
-
-# (exception type, exit status): first match wins, so subclasses come first.
-ERROR_EXIT = (
-    (UnknownPack, ExitStatus.INPUT_ERROR),
-    (RulePackError, ExitStatus.RULE_PACK_ERROR),
-    (ModelUnavailable, ExitStatus.MODEL_UNAVAILABLE),
-    (InputError, ExitStatus.INPUT_ERROR),
-    (ToneCheckError, ExitStatus.INPUT_ERROR),
-)
+from .status import ExitStatus, exit_status_for
 
 # Subcommands that live in other modules, each exposing ``add_parser(subparsers)``: name → (module, extra, help).
 # A module is imported only when its command is run, so ``check`` never pays for Flask or matplotlib.
 _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("tonecheck.audit.command", "audit", "audit sent replies (mbox, .eml, CSV, JSONL) into a report"),
-    "serve": ("service.command", "service", "run the HTTP service under gunicorn"),
-    "keys": ("service.command", "service", "manage API keys for the HTTP service"),
+    "serve": ("tonecheck.service.command", "service", "run the HTTP service under gunicorn"),
+    "keys": ("tonecheck.service.command", "service", "manage API keys for the HTTP service"),
 }
+
+# Options of ``tonecheck`` itself, given before the subcommand; those that take a value must be listed here so
+# that finding the subcommand in argv skips their values (``tonecheck --config FILE audit ...``).
+_GLOBAL_OPTIONS_WITH_VALUE = ("--config",)
 
 JSONL_BATCH = 32
 
 
 @dataclass
 class Environment:
-    """What a command may touch: its streams, whether stdout is a terminal, and the settings."""
+    """What a command may touch: its streams, whether stdout is a terminal, the environment and the settings.
+
+    ``settings`` left as None are loaded by :func:`main` from ``--config`` and ``environ`` (None: the process's
+    environment); a ``--config`` on the command line always loads them afresh.
+    """
 
     stdin: IO[bytes] = field(default_factory=lambda: sys.stdin.buffer)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     stdout_isatty: bool = field(default_factory=lambda: sys.stdout.isatty())
     settings: Settings | None = None
+    environ: Mapping[str, str] | None = None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The full parser for the command in ``argv``; other subcommands appear in ``--help`` by name only."""
     parser = argparse.ArgumentParser(
-        prog="tonecheck", description="Check the tone of customer-support replies before they are sent."
+        prog="tonecheck",
+        description="Check the tone of customer-support replies before they are sent.",
+        allow_abbrev=False,  # so every spelling of a global option is in _GLOBAL_OPTIONS_WITH_VALUE
     )
-    parser.add_argument("--config", help="settings file (TOML); default: $TONECHECK_CONFIG")
+    parser.add_argument("--config", metavar="FILE", help="settings file (TOML); default: $TONECHECK_CONFIG")
     parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_check_parser(sub)
-    wanted = next((a for a in (argv or []) if not a.startswith("-")), None)
+    wanted = command_name(argv or [])
     if wanted in _SUBCOMMANDS:
         module, extra, _ = _SUBCOMMANDS[wanted]
         _import_subcommand(module, extra).add_parser(sub)
@@ -78,6 +70,19 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         if name not in sub.choices:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``: its first word that is neither a global option nor such an option's value."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _import_subcommand(module: str, extra: str) -> Any:
@@ -105,30 +110,30 @@ def _add_check_parser(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
-    """Entry point: the one place exceptions become exit codes and one-line messages."""
+    """Entry point: the one place exceptions become exit codes (:mod:`tonecheck.status`) and one-line messages."""
     env = env or Environment()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(argv)
     except ToneCheckError as exc:
         env.stderr.write(f"tonecheck: error: {exc}\n")
-        return ExitStatus.INPUT_ERROR
+        return exit_status_for(exc)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage
+    except SystemExit as exc:  # argparse already printed usage (status 2) or help (status 0)
         return int(exc.code or 0)
     try:
-        if env.settings is None:
-            env.settings = load_settings(args.config)
+        if env.settings is None or args.config is not None:
+            env.settings = load_settings(args.config, env.environ)
         return int(args.func(args, env))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         env.stderr.write("tonecheck: interrupted\n")
-        return ExitStatus.INTERRUPTED
+        return exit_status_for(exc)
     except ToneCheckError as exc:
         if args.traceback:
             raise
         env.stderr.write(f"tonecheck: error: {exc}\n")
-        return next(code for kind, code in ERROR_EXIT if isinstance(exc, kind))
+        return exit_status_for(exc)
 
 
 def make_checker(env: Environment, *, no_model: bool = False) -> Any:

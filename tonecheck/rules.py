@@ -72,7 +72,8 @@ RULE_SCHEMA: dict[str, Any] = {
         "emphatic": _STRINGS,
         "min_length": {"type": "integer", "minimum": 2},
         "threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "examples": {**_EXAMPLES, "required": ["bad"]},
+        "examples": {**_EXAMPLES, "required": ["bad"],
+                     "properties": {"bad": {**_STRINGS, "minItems": 1}, "good": _STRINGS}},  # a rule proves itself
     },
     "allOf": [
         {"if": {"properties": {"kind": {"const": "words"}}}, "then": {"required": ["words"]}},

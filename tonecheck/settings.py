@@ -5,10 +5,12 @@ Everything else receives a frozen :class:`Settings`; no other module reads ``os.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,22 @@ from .errors import ToneCheckError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "TONECHECK_"
+# Variables of ours that are not settings; any other TONECHECK_* variable is an error (a typo must not go silent).
+ENV_NOT_SETTINGS = frozenset({ENV_PREFIX + "CONFIG"})
+
+
+def _data_dir(packaged: str, source: Path) -> Path:
+    """A data folder shipped inside the installed package (setup.cfg maps it there), else the source tree's.
+
+    An installed wheel holds ``tonecheck/packs`` (the repo's ``rules/``) and ``tonecheck/tone_model`` (the repo's
+    ``models/tone/``); a checkout, editable install included, has neither and reads the repo's folders.
+    """
+    shipped = Path(str(files(__package__ or "tonecheck").joinpath(packaged)))
+    return shipped if shipped.is_dir() else source
+
+
+DEFAULT_RULES_DIR = _data_dir("packs", PROJECT_ROOT / "rules")
+DEFAULT_MODEL_DIR = _data_dir("tone_model", PROJECT_ROOT / "models" / "tone")
 
 
 @dataclass(frozen=True)
@@ -23,14 +41,13 @@ class Settings:
     """All knobs of the library, CLI, service and audit. Field names double as TOML keys and env suffixes."""
 
     # rules
-    rules_dir: Path = PROJECT_ROOT / "rules"
+    rules_dir: Path = DEFAULT_RULES_DIR
     default_pack: str = "default"
     # tone model
-    model_dir: Path = PROJECT_ROOT / "models" / "tone"
+    model_dir: Path = DEFAULT_MODEL_DIR
     use_model: bool = True
     model_variant: str = "int8"  # int8 (shipped speed-up) or fp32
     threads: int = 0  # torch intra-op threads; 0 = leave torch's default
-    batch_size: int = 64  # sentences per forward pass
     # verdict thresholds on the reply's calibrated P(rude). review_rude is the shipped model's own operating point
     # (models/tone/tone.json "rude_threshold", chosen on validation), so a reply labelled rude is never "ok".
     # block_rude is high on purpose: the model alone blocks only when it is near-certain (on the validation
@@ -54,7 +71,6 @@ class Settings:
     http_rate_limit_address: str = "600/minute"  # per client address, every /v1 and /v2 request, keyed or not
     http_rate_limit_key: str = "1200/minute"  # per API key
     http_rate_limit_storage: str = "memory://"  # counters: per worker process; redis://… to share them
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -98,12 +114,14 @@ def load_settings(
 ) -> Settings:
     """Merge defaults < TOML file < environment < keyword overrides (flags) into one frozen Settings.
 
-    The file may be named by ``TONECHECK_CONFIG``. Unknown keys are an error, so a typo never goes silent.
+    The file may be named by ``TONECHECK_CONFIG``. Unknown keys, in the file or as ``TONECHECK_*`` variables, are
+    an error, so a typo never goes silent.
     """
     env = os.environ if env is None else env
     defaults = Settings()
-    known = {f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name != "extra"}
+    known = {f.name: getattr(defaults, f.name) for f in fields(Settings)}
     merged: dict[str, Any] = {}
+    _check_env_names(env, known)
 
     file = file or env.get(ENV_PREFIX + "CONFIG")
     if file:
@@ -132,3 +150,14 @@ def load_settings(
             raise ToneCheckError(f"unknown setting {key!r}")
         merged[key] = value if not isinstance(value, str) else _coerce(key, value, known[key])
     return replace(defaults, **merged)
+
+
+def _check_env_names(env: Mapping[str, str], known: Mapping[str, Any]) -> None:
+    """Refuse ``TONECHECK_*`` variables that name no setting, as unknown TOML keys are refused."""
+    expected = {ENV_PREFIX + key.upper() for key in known} | ENV_NOT_SETTINGS
+    unknown = sorted(name for name in env if name.startswith(ENV_PREFIX) and name not in expected)
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name.upper(), sorted(expected), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(expected))}"
+        raise ToneCheckError(f"unknown environment variable {name}{hint}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from tonecheck import load_settings
-from tonecheck.cli import Environment, main
+from tonecheck.cli import Environment, command_name, main
 
 
 def run(argv, stdin: bytes = b"", tty: bool = False):
@@ -107,3 +108,90 @@ def test_jsonl_batches_many_lines():
     code, out, _ = run(["check", "--jsonl", "-", "--no-model"], "\n".join(lines).encode())
     assert code == 0
     assert [json.loads(x)["id"] for x in out.splitlines()] == list(range(75))
+
+
+# ----------------------------------------------------------------------------- global options before the command
+
+AUDIT_FIXTURES = Path(__file__).resolve().parent.parent / "audit" / "fixtures"
+
+
+def run_with_config(argv, config_text: str, tmp_path: Path, environ=None):
+    """main([...]) with settings loaded by main itself: from --config and ``environ`` (never os.environ)."""
+    config = tmp_path / "tonecheck.toml"
+    config.write_text(config_text, encoding="utf-8")
+    argv = [str(config) if a == "CONFIG" else a for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.BytesIO(), stdout=out, stderr=err, stdout_isatty=False, environ=environ or {})
+    return main(argv, env), out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--config", "f.toml", "audit", "x"], "audit"),
+        (["--config=f.toml", "serve"], "serve"),
+        (["--traceback", "--config", "f.toml", "keys", "list"], "keys"),
+        (["--config", "audit", "check"], "check"),  # a settings file that happens to be called "audit"
+        (["check", "--pack", "serve"], "check"),
+        (["--", "keys"], "keys"),
+        (["--traceback"], None),
+    ],
+)
+def test_command_name_skips_global_options_and_their_values(argv, command):
+    assert command_name(argv) == command
+
+
+def test_config_before_audit_is_read(tmp_path):
+    config = '[tonecheck]\nuse_model = false\ndefault_pack = "example-team"\n'
+    out_dir = tmp_path / "report"
+    code, _, err = run_with_config(["--config", "CONFIG", "audit", str(AUDIT_FIXTURES / "sent.mbox"),
+                                    "--out", str(out_dir)], config, tmp_path)
+    assert code == 0, err
+    assert json.loads((out_dir / "summary.json").read_text("utf-8"))["messages"] > 0
+    # the file really was read: an unknown pack in it stops the same command
+    code, _, err = run_with_config(["--config", "CONFIG", "audit", str(AUDIT_FIXTURES / "sent.mbox"),
+                                    "--out", str(tmp_path / "o2")], 'default_pack = "nope"\nuse_model = false\n',
+                                   tmp_path)
+    assert code == 2 and "unknown rule pack 'nope'" in err
+
+
+@pytest.mark.parametrize("command", [["check", "--no-model"], ["audit", "x", "--out", "o"], ["serve"],
+                                     ["keys", "list"]])
+def test_config_before_any_command_reports_its_errors(tmp_path, command):
+    code, out, err = run_with_config(["--config", "CONFIG", *command], "colour = 1\n", tmp_path)
+    assert code == 2 and out == ""
+    assert err.strip() == f"tonecheck: error: {tmp_path / 'tonecheck.toml'}: unknown setting 'colour'"
+
+
+def test_config_before_check_applies(tmp_path):
+    code, out, _ = run_with_config(["--config", "CONFIG", "check", "--format", "json"],
+                                   "[tonecheck]\nuse_model = false\n", tmp_path)
+    # stdin is empty: an input error, reached only after the settings loaded
+    assert code == 2 and out == ""
+
+
+def test_unknown_environment_variable_fails_naming_it(tmp_path):
+    code, out, err = run_with_config(["check", "--no-model"], "", tmp_path,
+                                     environ={"TONECHECK_USE_MODLE": "off"})
+    assert code == 2 and out == ""
+    assert "TONECHECK_USE_MODLE" in err and "TONECHECK_USE_MODEL" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- exit codes in one place
+
+
+def test_exit_statuses_are_one_enum_mapped_in_cli_only():
+    from tonecheck import ModelUnavailable, RulePackError, UnknownPack
+    from tonecheck.status import ExitStatus, exit_status_for
+
+    assert exit_status_for(UnknownPack("x")) is ExitStatus.INPUT_ERROR
+    assert exit_status_for(RulePackError("x")) is ExitStatus.RULE_PACK_ERROR
+    assert exit_status_for(ModelUnavailable("x")) is ExitStatus.MODEL_UNAVAILABLE
+    assert exit_status_for(KeyboardInterrupt()) is ExitStatus.INTERRUPTED
+    root = Path(__file__).resolve().parents[2]
+    for path in [*(root / "tonecheck").rglob("*.py"), *(root / "service").rglob("*.py")]:
+        if path.name in ("cli.py", "__main__.py"):  # __main__ only passes main()'s status on
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert "tonecheck: error" not in source, f"{path} prints its own errors; raise a ToneCheckError instead"
+        assert "sys.exit(" not in source, f"{path} exits on its own"

@@ -15,10 +15,12 @@ from tonecheck import Settings, load_settings
 from tonecheck.cli import Environment, main
 
 
-def _run(argv: list[str], settings: Settings | None = None) -> tuple[int, str, str]:
+def _run(argv: list[str], settings: Settings | None = None, environ: dict[str, str] | None = None,
+         ) -> tuple[int, str, str]:
+    """main([...]) in process; with ``environ`` given, main loads the settings itself (from it and --config)."""
     env = Environment(
         stdin=io.BytesIO(), stdout=io.StringIO(), stderr=io.StringIO(), stdout_isatty=False,
-        settings=settings or load_settings(env={}),
+        settings=None if environ is not None else settings or load_settings(env={}), environ=environ,
     )
     code = main(argv, env)
     return code, env.stdout.getvalue(), env.stderr.getvalue()  # type: ignore[attr-defined]
@@ -109,9 +111,62 @@ def test_serve_settings_merge_file_then_flags(tmp_path: Path) -> None:
 
     config = tmp_path / "tonecheck.toml"
     config.write_text('[tonecheck]\nhttp_port = 9100\nhttp_workers = 3\nauth = false\ncors_origins = ["https://a.example"]\n')
-    args = argparse.Namespace(serve_config=str(config), host=None, port=9200, workers=None, threads=None)
-    settings = serve_settings(args, Environment(settings=None))
+    args = argparse.Namespace(host=None, port=9200, workers=None, threads=None)
+    settings = serve_settings(args, Environment(settings=load_settings(config, env={})))
     assert settings.http_port == 9200  # the flag wins over the file
     assert settings.http_workers == 3 and settings.auth is False and settings.cors_origins == ("https://a.example",)
     assert settings.threads == 1  # one torch thread per worker
     assert gunicorn_options(settings)["bind"] == "127.0.0.1:9200"
+
+
+# ----------------------------------------------------------------------------- `tonecheck --config FILE serve|keys`
+
+
+def _config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "tonecheck.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_config_before_serve_is_read(tmp_path: Path) -> None:
+    # open mode beyond loopback, from the file only: serve refuses before starting anything
+    config = _config(tmp_path, '[tonecheck]\nauth = false\nhttp_host = "0.0.0.0"\n')
+    code, out, err = _run(["--config", config, "serve", "--port", "8099"], environ={})
+    assert (code, out) == (2, "")
+    assert err.startswith("tonecheck: error: refusing to serve 0.0.0.0 with auth off")
+    # the same file after the subcommand (docs/service.md), and with `=`
+    assert _run(["serve", "--config", config], environ={})[2] == err
+    assert _run([f"--config={config}", "serve"], environ={})[2] == err
+
+
+def test_config_before_serve_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, "auth = false\n")
+    code, _, _ = _run(["--config", config, "serve", "--help"], environ={})
+    assert code == 0 and "--workers" in capsys.readouterr().out
+
+
+def test_serve_flags_win_over_config_before_serve(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[tonecheck]\nauth = false\nhttp_host = "0.0.0.0"\n')
+    code, _, err = _run(["--config", config, "serve", "--host", "10.0.0.1"], environ={})
+    assert code == 2 and "refusing to serve 10.0.0.1" in err
+
+
+def test_config_before_keys_names_the_keys_file(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    config = _config(tmp_path, f"[tonecheck]\nkeys_file = {str(keys)!r}\n")
+    code, out, err = _run(["--config", config, "keys", "add", "ci"], environ={})
+    assert code == 0, err
+    assert KeyStore((), keys).verify(out.strip()) == "ci"
+    code, out, _ = _run(["--config", config, "keys", "list"], environ={})
+    assert code == 0 and out.startswith("ci\t")
+    code, _, err = _run(["--config", config, "keys", "remove", "nobody"], environ={})
+    assert code == 2 and err == f"tonecheck: error: no key named 'nobody' in {keys}\n"
+
+
+def test_config_from_environment_for_keys(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    config = _config(tmp_path, f"keys_file = {str(keys)!r}\n")
+    code, _, err = _run(["keys", "add", "ci"], environ={"TONECHECK_CONFIG": config})
+    assert code == 0, err and keys.is_file()
+    code, _, err = _run(["keys", "list"], environ={"TONECHECK_CONFIG": config, "TONECHECK_KEYS_FIEL": "x"})
+    assert code == 2 and "TONECHECK_KEYS_FIEL" in err and "did you mean TONECHECK_KEYS_FILE?" in err
