@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     for variant in ("fp32", "int8"):
         clf = ToneClassifier.load(args.model, variant=variant, batch_size=args.batch_size)
         rows[f"MiniLM-L6 tone model, {variant}"] = measure(clf, args.repeats)
+    head_only = ToneClassifier.load(args.model, variant="int8", batch_size=args.batch_size)
+    if head_only.has_kinds:  # the same weights without the category head: what the extra head costs
+        head_only.model.kind_head = None
+        rows["MiniLM-L6 tone model, int8, tone head only"] = measure(head_only, args.repeats)
     stand_in = bert_base(args.model, args.batch_size)
     rows["BERT-base stand-in (random), fp32"] = measure(stand_in, max(2, args.repeats // 2))
     base_ms, base_rate = rows["BERT-base stand-in (random), fp32"]
@@ -138,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     for name, (ms, rate) in rows.items():
         print(f"| {name} | {ms:.1f} | {rate:.1f} | {base_ms / ms:.1f}x / {rate / base_rate:.1f}x |")
+    with_kinds, without = rows["MiniLM-L6 tone model, int8"], rows.get("MiniLM-L6 tone model, int8, tone head only")
+    if without:
+        print(f"\ncategory head cost (int8): single {100 * (with_kinds[0] / without[0] - 1):+.1f}%, "
+              f"batch {100 * (without[1] / with_kinds[1] - 1):+.1f}% (target: under 5%; noise is a few %)")
     return 0
 
 

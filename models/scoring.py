@@ -61,6 +61,12 @@ def kind_scores(
     return out
 
 
+def best_kind_f1(scores: Sequence[dict[str, float]], items: Sequence[dataset.Item], grid: Sequence[float]) -> float:
+    """Mean over categories of each category's best F1 on ``grid`` (for choosing an epoch, not a threshold)."""
+    best = [max(kind_scores(scores, items, {k: t})[k]["f1"] for t in grid) for k in MODEL_CATEGORIES]
+    return sum(best) / len(best)
+
+
 def tune_kind_thresholds(
     scores: Sequence[dict[str, float]],
     items: Sequence[dataset.Item],

@@ -7,9 +7,10 @@ sentence of every text in one batched model call; ``check`` is a batch of one.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
@@ -113,7 +114,9 @@ class Checker:
                 raise
         prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]
         tones = self._score(prepared)
-        return [self._report(p, compiled, t) for p, t in zip(prepared, tones)]
+        reports = [self._report(p, compiled, t) for p, t in zip(prepared, tones)]
+        self._narrow_model_spans(prepared, reports, compiled)
+        return reports
 
     def warm_up(self) -> None:
         """One real check, so the first user request doesn't pay for lazy initialisation."""
@@ -205,20 +208,18 @@ class Checker:
         """A finding per sentence and model rule whose category the model is confident of, unless a rule of that
         category already flags words in that sentence (the rule names the exact words; the model adds nothing).
 
-        The span is the sentence (whitespace trimmed): the category head scores sentences, and a clause cut
-        would be a guess the model never made.
+        The span is the sentence (whitespace trimmed); :meth:`_narrow_model_spans` then narrows it to a clause
+        where the model finds the category in one clause alone.
         """
         if not rules or self.classifier is None:
             return []
-        defaults = self.classifier.kind_thresholds
         original = p.clean.original
         found = []
         for sentence in sentences:
             kinds = sentence.tone.kinds if sentence.tone else {}
             for rule in rules:
                 score = kinds.get(rule.category)
-                threshold = rule.threshold if rule.threshold is not None else defaults.get(rule.category, 0.5)
-                if score is None or score < threshold:
+                if score is None or score < self._threshold(rule):
                     continue
                 if any(f.category == rule.category and f.start < sentence.end and f.end > sentence.start
                        for f in rule_findings):
@@ -239,6 +240,65 @@ class Checker:
                     )
                 )
         return found
+
+
+    def _threshold(self, rule: Rule) -> float:
+        """A model rule's own threshold, else the one the model was calibrated with for its category."""
+        if rule.threshold is not None:
+            return rule.threshold
+        return self.classifier.kind_thresholds.get(rule.category, 0.5) if self.classifier else 1.0
+
+    def _narrow_model_spans(self, prepared: Sequence[_Prepared], reports: Sequence[Report], compiled: CompiledPack
+                            ) -> None:
+        """Point each model finding at the clause that carries it, when one can be told.
+
+        A flagged sentence with several clauses (cut at , ; : and dashes) has its clauses scored in one extra
+        batched pass, only for flagged sentences, so a clean draft pays nothing. The clause with the highest
+        probability of the finding's category becomes the span if it alone reaches the rule's threshold (the
+        score stays the sentence's); otherwise the whole sentence stays the span, since the category lives in
+        the sentence as a whole ("Had you read it, you'd know" needs both halves).
+        """
+        if self.classifier is None:
+            return
+        rules = {r.id: r for r in compiled.model_rules}
+        pending = []  # (report, finding index, clean text, clause spans)
+        for p, report in zip(prepared, reports):
+            spans = {p.clean.span(s, e): (s, e) for s, e in p.sentences}
+            for i, f in enumerate(report.findings):
+                if f.source != "model" or (f.start, f.end) not in spans:
+                    continue
+                clauses = _clauses(p.clean.text, *spans[(f.start, f.end)])
+                if len(clauses) > 1:
+                    pending.append((p, report, i, clauses))
+        if not pending:
+            return
+        tones = iter(self.classifier.predict([p.clean.text[a:b] for p, _, _, cl in pending for a, b in cl]))
+        for p, report, i, clauses in pending:
+            f = report.findings[i]
+            scored = [(next(tones).kinds.get(f.category, 0.0), span) for span in clauses]
+            best, (a, b) = max(scored, key=lambda x: x[0])
+            if best < self._threshold(rules[f.rule_id]):
+                continue
+            start, end = p.clean.span(a, b)
+            text = p.clean.original[start:end]
+            message = rules[f.rule_id].message.replace("{match}", text)
+            report.findings[i] = replace(f, start=start, end=end, text=text, message=message)
+        for report in reports:
+            report.findings.sort(key=lambda f: (f.start, -f.end, f.rule_id))
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s*")
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clause spans of the sentence text[start:end] (whitespace and the break trimmed), with 2+ words each."""
+    out = []
+    pos = start
+    for match in _CLAUSE_BREAK.finditer(text, start, end):
+        out.append((pos, match.start()))
+        pos = match.end()
+    out.append((pos, end))
+    return [(a, b) for a, b in out if len(text[a:b].split()) >= 2]
 
 
 def decide_verdict(findings: Sequence[Finding], tone: Tone | None, settings: Settings) -> Verdict:
