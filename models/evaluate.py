@@ -23,37 +23,10 @@ from typing import Any
 
 import torch
 
-from models import dataset, judgement, metrics
+from models import dataset, judgement, metrics, scoring
 from models.scoring import reply_tones
-from tonecheck.classify import ToneClassifier, encode, label_for
+from tonecheck.classify import ToneClassifier, label_for
 from tonecheck.report import TONE_LABELS
-
-STANFORD_LABELS = ("impolite", "polite")
-
-
-def stanford_accuracy(clf: ToneClassifier, items: Sequence[dataset.Item]) -> dict[str, Any]:
-    """Binary accuracy per site: the auxiliary Stanford head when present, else P(polite) > P(rude) of the main head."""
-    model = clf.model
-    has_aux = getattr(model, "aux_head", None) is not None
-    correct: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    with torch.inference_mode():
-        for start in range(0, len(items), 64):
-            chunk = items[start : start + 64]
-            texts = [i.text for i in chunk]
-            if has_aux:
-                ids, mask = encode(clf.tokenizer, texts)
-                pred = [STANFORD_LABELS[k] for k in model.aux_logits(ids, mask).argmax(1).tolist()]
-            else:
-                probs = clf.probabilities(texts)
-                pred = ["polite" if p[0] > p[2] else "impolite" for p in probs.tolist()]
-            for item, p in zip(chunk, pred, strict=True):
-                total[item.source] += 1
-                correct[item.source] += p == item.label
-    out = {site: correct[site] / total[site] for site in sorted(total)}
-    out["all"] = sum(correct.values()) / max(1, sum(total.values()))
-    out["head"] = "auxiliary Stanford head" if has_aux else "main head, P(polite) > P(rude)"
-    return out
 
 
 def evaluate_variant(
@@ -87,7 +60,7 @@ def evaluate_variant(
             "review": sum(p >= review for p in real_rude) / max(1, len(real)),
             "block": sum(p >= block for p in real_rude) / max(1, len(real)),
         },
-        "stanford": stanford_accuracy(clf, stanford),
+        "stanford": scoring.stanford_accuracy(clf.model, clf.tokenizer, stanford, clf.temperature),
         "_item_pred": item_pred,
         "_reply_pred": [r.label for r in replies],
         "_reply_scores": [r.scores for r in replies],
@@ -210,13 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nReply-level P(rude) thresholds on the test split (int8; the verdict uses Settings.review_rude / "
           "block_rude):\n")
     print("| P(rude) >= | rude precision | rude recall | real replies flagged |\n|---|---|---|---|")
-    for t in (0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.85, 0.9):
-        flagged = [sc["rude"] >= t for sc in q["_reply_scores"]]
-        gold_rude = [i.label == "rude" for i in test]
-        tp = sum(f and g for f, g in zip(flagged, gold_rude, strict=True))
-        real_flags = [f for f, i in zip(flagged, test, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
-        print(f"| {t} | {tp / max(1, sum(flagged)):.3f} | {tp / max(1, sum(gold_rude)):.3f} | "
-              f"{sum(real_flags) / max(1, len(real_flags)):.1%} |")
+    for row in scoring.rude_sweep(q["_reply_scores"], test):
+        print(f"| {row['threshold']} | {row['rude_precision']:.3f} | {row['rude_recall']:.3f} | "
+              f"{row['real_flag_rate']:.1%} |")
 
     print(f"\n## Stanford Politeness test split, polite vs impolite (quartiles per site, n={len(stanford)})\n")
     print("| variant | head | wikipedia | stack-exchange | all |\n|---|---|---|---|---|")

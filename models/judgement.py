@@ -89,29 +89,15 @@ def tone_summary(items: Sequence[dataset.Item], reports: Sequence[Report]) -> di
     return metrics.summary(gold, pred, TONE_LABELS)
 
 
-def stanford_main_head(checker: Checker, items: Sequence[dataset.Item]) -> dict[str, float]:
-    """Stanford polite vs impolite read from the product's head: polite when P(polite) > P(rude)."""
-    assert checker.classifier is not None
-    probs = checker.classifier.probabilities([i.text for i in items]).tolist()
-    correct: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for item, (p_polite, _, p_rude) in zip(items, probs, strict=True):
-        pred = "polite" if p_polite > p_rude else "impolite"
-        total[item.source] += 1
-        correct[item.source] += pred == item.label
-    out = {site: correct[site] / total[site] for site in sorted(total)}
-    out["all"] = sum(correct.values()) / max(1, sum(total.values()))
-    return out
-
-
 def evaluate(checker: Checker, cfg: dict[str, Any]) -> dict[str, Any]:
     """Every headline figure, as a dict (printed by :func:`print_report`)."""
     dc = cfg["data"]
     splits = dataset.split_items(dataset.load_all_support(dc), dc)
     dialogue = dataset.split_items(dataset.load_dialogue(dataset.resolve(dc["dialogue"])), dc)
     stanford = dataset.split_items(dataset.load_stanford(dataset.resolve(dc["stanford_dir"])), dc)["test"]
-    assert checker.classifier is not None
-    thresholds = checker.classifier.kind_thresholds
+    clf = checker.classifier
+    assert clf is not None
+    thresholds = clf.kind_thresholds
     held = splits["writers"]
     held_reports = run_checker(checker, held)
     real = {
@@ -147,7 +133,7 @@ def evaluate(checker: Checker, cfg: dict[str, Any]) -> dict[str, Any]:
         "clean": clean_rates(held, held_reports),
         "per_writer": per_writer,
         "real": real_out,
-        "stanford_main_head": stanford_main_head(checker, stanford),
+        "stanford_main_head": scoring.stanford_accuracy(clf.model, clf.tokenizer, stanford, clf.temperature, aux=False),
         "thresholds": thresholds,
         "_items": held,
         "_reports": held_reports,

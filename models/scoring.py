@@ -7,14 +7,20 @@ report a model finding of that category (before a rule of the same category take
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import torch
+
 from models import dataset
-from tonecheck.classify import ToneClassifier
+from tonecheck.classify import ToneClassifier, ToneModel, encode
 from tonecheck.report import MODEL_CATEGORIES, Tone
 
 DEFAULT_KIND_THRESHOLD = 0.5
+# P(rude) thresholds of the verdict sweep (train's validation evidence and evaluate's test table share it).
+RUDE_SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.85, 0.9)
+STANFORD_LABELS = ("impolite", "polite")
 
 
 def reply_tones(clf: ToneClassifier, sentences: Sequence[Sequence[str]]) -> tuple[list[Tone], list[list[Tone]]]:
@@ -91,3 +97,47 @@ def tune_kind_thresholds(
         best = max(ok, key=lambda r: (r["f1"], -r["threshold"])) if ok else max(rows, key=lambda r: r["threshold"])
         chosen[kind] = best["threshold"]
     return chosen, trials
+
+
+def rude_sweep(scores: Sequence[dict[str, float]], items: Sequence[dataset.Item]) -> list[dict[str, float]]:
+    """Reply-level rude precision / recall and real-reply flag rate when P(rude) >= t, for t in RUDE_SWEEP: the
+    evidence behind the verdict thresholds (Settings.review_rude / block_rude)."""
+    gold = [i.label == "rude" for i in items]
+    out = []
+    for t in RUDE_SWEEP:
+        flagged = [s["rude"] >= t for s in scores]
+        real = [f for f, i in zip(flagged, items, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
+        tp = sum(f and g for f, g in zip(flagged, gold, strict=True))
+        out.append({
+            "threshold": t,
+            "rude_precision": tp / max(1, sum(flagged)),
+            "rude_recall": tp / max(1, sum(gold)),
+            "real_flag_rate": sum(real) / max(1, len(real)),
+        })
+    return out
+
+
+def stanford_accuracy(model: ToneModel, tokenizer: Any, items: Sequence[dataset.Item], temperature: float = 1.0,
+                      *, aux: bool = True) -> dict[str, Any]:
+    """Polite-vs-impolite accuracy per site and overall: the auxiliary Stanford head when the model has one and
+    ``aux``, else the product's head read as polite when P(polite) > P(rude) (what a user of the product gets)."""
+    has_aux = aux and getattr(model, "aux_head", None) is not None
+    correct: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(items), 64):
+            chunk = items[start : start + 64]
+            ids, mask = encode(tokenizer, [i.text for i in chunk])
+            if has_aux:
+                pred = [STANFORD_LABELS[k] for k in model.aux_logits(ids, mask).argmax(1).tolist()]
+            else:
+                probs = torch.softmax(model(ids, mask).float() / temperature, -1).tolist()
+                pred = ["polite" if p[0] > p[2] else "impolite" for p in probs]
+            for item, p in zip(chunk, pred, strict=True):
+                total[item.source] += 1
+                correct[item.source] += p == item.label
+    out: dict[str, Any] = {site: correct[site] / total[site] for site in sorted(total)}
+    out["all"] = sum(correct.values()) / max(1, sum(total.values()))
+    out["head"] = "auxiliary Stanford head" if has_aux else "main head, P(polite) > P(rude)"
+    return out

@@ -43,7 +43,7 @@ from tonecheck.classify import (  # noqa: E402
 from tonecheck.report import RUDE_KINDS, TONE_LABELS, Tone  # noqa: E402
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
-STANFORD_LABELS = ("impolite", "polite")
+STANFORD_LABELS = scoring.STANFORD_LABELS
 NOT_RUDE = -1  # partial label: polite or neutral, not known which
 
 
@@ -403,24 +403,6 @@ def tune_kinds(
     )
 
 
-def threshold_sweep(replies: Sequence[Tone], items: Sequence[dataset.Item]) -> list[dict[str, float]]:
-    """Reply-level rude precision / recall and real-reply flag rate when P(rude) >= t: the evidence behind the
-    verdict thresholds (Settings.review_rude / block_rude)."""
-    out = []
-    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.85):
-        flagged = [r.scores["rude"] >= t for r in replies]
-        gold = [i.label == "rude" for i in items]
-        real = [f for f, i in zip(flagged, items, strict=True) if i.source == dataset.REAL_REPLY_SOURCE]
-        tp = sum(f and g for f, g in zip(flagged, gold, strict=True))
-        out.append({
-            "threshold": t,
-            "rude_precision": tp / max(1, sum(flagged)),
-            "rude_recall": tp / max(1, sum(gold)),
-            "real_flag_rate": sum(real) / max(1, len(real)),
-        })
-    return out
-
-
 def write_artefact(
     out: Path, model: nn.Module, temperature: float, aggregate: AggregateSettings, kind_thresholds: dict[str, float],
     meta: dict[str, Any],
@@ -503,7 +485,7 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
     classifier = ToneClassifier(model, tokenizer, temperature=temperature, aggregate_settings=AggregateSettings())
     aggregate, trials = tune_aggregate(classifier, val, cfg)
     classifier.aggregate_settings = aggregate
-    thresholds = threshold_sweep(reply_predictions(classifier, val), val.items)
+    thresholds = scoring.rude_sweep([t.scores for t in reply_predictions(classifier, val)], val.items)
     kind_thresholds, kind_trials = tune_kinds(classifier, data, cfg)
     summary = {
         "stanford_mode": mode,
@@ -519,7 +501,7 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
         "train_seconds": time.perf_counter() - started,
     }
     if mode != "none":
-        summary["stanford_val_accuracy"] = stanford_accuracy(model, tokenizer, data.stanford["val"])
+        summary["stanford_val_accuracy"] = scoring.stanford_accuracy(model, tokenizer, data.stanford["val"])["all"]
     print(json.dumps({k: v for k, v in summary.items() if k not in ("epochs", "kind_trials", "aggregate_trials")},
                      indent=1), flush=True)
     if out is not None:
@@ -540,21 +522,6 @@ def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[st
         print(f"wrote {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB) "
               f"in {time.perf_counter() - started:.0f}s", flush=True)
     return summary
-
-
-def stanford_accuracy(model: ToneModel, tokenizer: Any, items: Sequence[dataset.Item]) -> float:
-    """Polite-vs-impolite accuracy of the auxiliary head."""
-    if not items:
-        return 0.0
-    model.eval()
-    correct = 0
-    with torch.inference_mode():
-        for start in range(0, len(items), 64):
-            chunk = items[start : start + 64]
-            ids, mask = encode(tokenizer, [i.text for i in chunk])
-            pred = model.aux_logits(ids, mask).argmax(1).tolist()
-            correct += sum(STANFORD_LABELS[p] == i.label for p, i in zip(pred, chunk, strict=True))
-    return correct / len(items)
 
 
 def main(argv: list[str] | None = None) -> int:
