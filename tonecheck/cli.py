@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .errors import InputError, ToneCheckError
-from .report import Report
+from .highlight import highlight
+from .report import Finding, Report
 from .settings import Settings, load_settings
 from .status import ExitStatus, exit_status_for
 
@@ -299,14 +300,9 @@ def render_text(text: str, report: Report, *, color: bool) -> str:
 
 
 def _highlight(text: str, report: Report, color: bool) -> str:
-    pieces = []
-    pos = 0
-    for f in report.findings:
-        if f.start < pos:
-            continue  # overlapping findings: the first one is marked, all are listed below
-        pieces.append(text[pos : f.start])
-        span = text[f.start : f.end]
-        pieces.append(f"{_SEVERITY_COLOR[f.severity]}{span}{_RESET}" if color else f"[[{span}]]")
-        pos = f.end
-    pieces.append(text[pos:])
-    return "".join(pieces)
+    """The draft with each finding's span in its severity's colour, or in ``[[...]]`` without colour."""
+
+    def mark(span: str, f: Finding) -> str:
+        return f"{_SEVERITY_COLOR[f.severity]}{span}{_RESET}" if color else f"[[{span}]]"
+
+    return highlight(text, ((f.start, f.end, f) for f in report.findings), mark)
