@@ -2,22 +2,25 @@
 
 Every front end (CLI, HTTP service, audit) calls this module and nothing below it. The real path is the batch
 one: ``check_many`` cleans every text, runs one ``nlp.pipe`` pass, matches rules per Doc, then scores every
-sentence of every text in one batched model call; ``check`` is a batch of one.
+sentence of every text in one batched model call; ``check`` is a batch of one. ``Checker.check_items`` is the
+streaming form the front ends use: ``(text, context)`` in, ``(context, report or error)`` out, a bad text costing
+only itself.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .clean import CleanText, clean
-from .errors import ToneCheckError, UnknownPack
+from .errors import InputError, ToneCheckError, UnknownPack
 from .nlp import build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
 from .rules import CompiledPack, RawMatch, Rule, available_packs, resolve_pack
@@ -25,6 +28,8 @@ from .settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from .classify import ToneClassifier
+
+C = TypeVar("C")  # the caller's context carried beside each text by Checker.check_items
 
 
 @dataclass(frozen=True)
@@ -108,10 +113,53 @@ class Checker:
             try:
                 cleaned.append(clean(text, max_chars=self.settings.max_chars))
             except ToneCheckError as exc:
-                exc.index = i  # which text of the batch; callers that must lose nothing retry the rest singly
+                exc.index = i  # which text of the batch; callers that must lose nothing use check_items
                 if len(texts) > 1:
                     exc.args = (f"item {i}: {exc.args[0]}", *exc.args[1:])
                 raise
+        return self._check_cleaned(cleaned, compiled)
+
+    def check_items(
+        self, items: Iterable[tuple[str, C]], *, pack: str | None = None, batch_size: int = 32
+    ) -> Iterator[tuple[C, Report | InputError]]:
+        """Check a stream of ``(text, context)`` items in batches; yield ``(context, report or error)`` in order.
+
+        The context rides along untouched (a line number, a message id), as with spaCy's
+        ``nlp.pipe(..., as_tuples=True)``, so a front end never zips results back to its inputs. A text the library
+        rejects (empty, binary, too long) costs only itself: its :class:`~tonecheck.errors.InputError` is yielded
+        in its place, with the message a single :meth:`check` would give and ``index`` set to its position in the
+        stream, and the rest of its batch is checked as one batch. Any other error (unknown pack, model failure)
+        concerns every item and is raised. Items are read lazily, one batch at a time, so an endless stream works.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        compiled = self.pack(pack)
+        stream = iter(items)
+        position = 0
+        while batch := list(islice(stream, batch_size)):
+            yield from self._check_batch(batch, compiled, position)
+            position += len(batch)
+
+    def _check_batch(
+        self, batch: Sequence[tuple[str, C]], compiled: CompiledPack, position: int
+    ) -> Iterator[tuple[C, Report | InputError]]:
+        """One batch of :meth:`check_items`: clean each text alone, so a bad one drops out before the one batched
+        spaCy and model pass over the rest (nothing is checked twice)."""
+        cleaned: list[CleanText] = []
+        outcomes: list[CleanText | InputError] = []
+        for offset, (text, _) in enumerate(batch):
+            try:
+                cleaned.append(clean(text, max_chars=self.settings.max_chars))
+                outcomes.append(cleaned[-1])
+            except InputError as exc:
+                exc.index = position + offset
+                outcomes.append(exc)
+        reports = iter(self._check_cleaned(cleaned, compiled) if cleaned else [])
+        for (_, context), outcome in zip(batch, outcomes, strict=True):
+            yield context, outcome if isinstance(outcome, InputError) else next(reports)
+
+    def _check_cleaned(self, cleaned: Sequence[CleanText], compiled: CompiledPack) -> list[Report]:
+        """Everything after cleaning, for a batch of valid texts: one spaCy pass, one model pass, the reports."""
         prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]
         tones = self._score(prepared)
         reports = [self._report(p, compiled, t) for p, t in zip(prepared, tones)]

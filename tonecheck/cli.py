@@ -11,8 +11,9 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import IO, Any
 
 from .errors import InputError, ToneCheckError
@@ -183,30 +184,41 @@ def run_check(args: argparse.Namespace, env: Environment) -> int:
     return ExitStatus.OK if report.verdict == "ok" else ExitStatus.FINDINGS
 
 
-def _iter_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Any, str | None, str | None]]:
-    """(line number, id, text, error) per non-blank line; a bad line yields an error, never stops the run."""
+@dataclass(frozen=True)
+class _Line:
+    """One non-blank line of ``--jsonl`` input: its text to check, or why it cannot be checked."""
+
+    number: int
+    id: Any = None
+    text: str = ""
+    error: str | None = None
+
+
+def _iter_jsonl(stream: IO[bytes]) -> Iterator[_Line]:
+    """One :class:`_Line` per non-blank line; a bad line carries an error, never stops the run."""
     for lineno, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
         try:
             item = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            yield lineno, None, None, "line is not UTF-8"
+            yield _Line(lineno, error="line is not UTF-8")
             continue
         except json.JSONDecodeError as exc:
-            yield lineno, None, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+            yield _Line(lineno, error=f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
         if not isinstance(item, dict):
-            yield lineno, None, None, 'expected an object like {"id": ..., "text": ...}'
+            yield _Line(lineno, error='expected an object like {"id": ..., "text": ...}')
             continue
         text = item.get("text")
         if not isinstance(text, str):
-            yield lineno, item.get("id"), None, "field 'text' must be a string"
+            yield _Line(lineno, item.get("id"), error="field 'text' must be a string")
             continue
-        yield lineno, item.get("id"), text, None
+        yield _Line(lineno, item.get("id"), text)
 
 
 def _run_jsonl(args: argparse.Namespace, env: Environment) -> int:
+    """One output line per input line, in order: a report, or ``{"id", "line", "error"}`` for a bad line."""
     checker = make_checker(env, no_model=args.no_model)
     checker.pack(args.pack)  # an unknown pack is a usage error before any line is read
     if args.file == "-":
@@ -217,55 +229,40 @@ def _run_jsonl(args: argparse.Namespace, env: Environment) -> int:
         except OSError as exc:
             raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
     worst = ExitStatus.OK
-    batch: list[tuple[int, Any, str]] = []
-
-    def emit(obj: dict[str, Any]) -> None:
-        env.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-    def flush() -> None:
-        nonlocal worst
-        if not batch:
-            return
-        for lineno, item_id, report in _check_batch(checker, batch, args.pack):
-            if isinstance(report, Report):
-                emit({"id": item_id, **report.to_dict()})
-                if report.verdict != "ok":
-                    worst = max(worst, ExitStatus.FINDINGS)
-            else:
-                emit({"id": item_id, "line": lineno, "error": report})
-                worst = ExitStatus.INPUT_ERROR
-        batch.clear()
-
     try:
-        for lineno, item_id, text, error in _iter_jsonl(stream):
-            if error is not None:
-                flush()
-                emit({"id": item_id, "line": lineno, "error": error})
-                worst = ExitStatus.INPUT_ERROR
-                continue
-            batch.append((lineno, item_id, text))
-            if len(batch) >= JSONL_BATCH:
-                flush()
-        flush()
+        # Runs of readable lines go to the library as one stream (it batches them); an unreadable line is
+        # reported between them, so the output keeps the input's order.
+        for readable, lines in groupby(_iter_jsonl(stream), key=lambda line: line.error is None):
+            for line, outcome in _outcomes(checker, lines, readable, args.pack):
+                env.stdout.write(json.dumps(_jsonl_row(line, outcome), ensure_ascii=False) + "\n")
+                worst = max(worst, _jsonl_status(outcome))
     finally:
         if stream is not env.stdin:
             stream.close()
     return worst
 
 
-def _check_batch(checker: Any, batch: list[tuple[int, Any, str]], pack: str | None) -> list[tuple[int, Any, Any]]:
-    """One check_many call for the batch; if one item is bad, check the rest singly so nothing is lost."""
-    try:
-        reports = checker.check_many([text for _, _, text in batch], pack=pack)
-        return [(lineno, item_id, r) for (lineno, item_id, _), r in zip(batch, reports)]
-    except InputError:
-        out = []
-        for lineno, item_id, text in batch:
-            try:
-                out.append((lineno, item_id, checker.check(text, pack=pack)))
-            except InputError as exc:
-                out.append((lineno, item_id, str(exc)))
-        return out
+def _outcomes(
+    checker: Any, lines: Iterable[_Line], readable: bool, pack: str | None
+) -> Iterable[tuple[_Line, Report | InputError | str]]:
+    """(line, report or error) for a run of lines that are all readable (checked) or all not (their errors)."""
+    if not readable:
+        return ((line, line.error or "") for line in lines)
+    return checker.check_items(((line.text, line) for line in lines), pack=pack, batch_size=JSONL_BATCH)
+
+
+def _jsonl_row(line: _Line, outcome: Report | InputError | str) -> dict[str, Any]:
+    """The output object for one line: ``{"id", **report}``, or ``{"id", "line", "error"}``."""
+    if isinstance(outcome, Report):
+        return {"id": line.id, **outcome.to_dict()}
+    return {"id": line.id, "line": line.number, "error": str(outcome)}
+
+
+def _jsonl_status(outcome: Report | InputError | str) -> ExitStatus:
+    """What one line adds to the run's exit status: any bad line makes it 2, else any finding makes it 1."""
+    if not isinstance(outcome, Report):
+        return ExitStatus.INPUT_ERROR
+    return ExitStatus.OK if outcome.verdict == "ok" else ExitStatus.FINDINGS
 
 
 # ----------------------------------------------------------------------------- text rendering
