@@ -154,9 +154,13 @@ def test_too_long_text_is_an_error_row(rules_checker: Checker, tmp_path: Path) -
 def test_a_text_the_checker_rejects_costs_only_that_item(rules_checker: Checker) -> None:
     good = Item(key="a", source="s", text="As I already told you, it ships today.")
     bad = Item(key="b", source="s", text="   ")
-    outcomes = _check_batch(rules_checker, [(good, 0), (bad, 1)], None)
+    also_good = Item(key="c", source="s", text="Calm down, it ships today.")
+    outcomes = _check_batch(rules_checker, [(good, 0), (bad, 1), (also_good, 2)], None)
+    assert [(o.item.key, o.ordinal) for o in outcomes] == [("a", 0), ("b", 1), ("c", 2)]
     assert outcomes[0].report is not None and outcomes[0].report.findings
-    assert outcomes[1].report is None and outcomes[1].error.startswith("rejected by checker:")
+    assert outcomes[1].report is None and outcomes[1].error == "rejected by checker: text is empty"
+    assert outcomes[2].report is not None
+    assert outcomes[2].report.to_dict() == rules_checker.check(also_good.text).to_dict()
 
 
 def test_store_commits_each_batch(rules_checker: Checker, tmp_path: Path) -> None:

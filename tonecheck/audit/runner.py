@@ -1,4 +1,4 @@
-"""The audit loop: read items, check them in batches with one ``check_many`` call each, store each batch.
+"""The audit loop: read items, check each batch through ``Checker.check_items``, store each batch.
 
 Resume falls out of the store: keys already in the database are skipped before checking, and every batch is
 committed before the next one starts, so a killed run loses at most the batch it was checking.
@@ -29,7 +29,8 @@ class RunStats:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run: the rule pack (None = default), messages per check_many call, and the progress stream."""
+    """How to run: the rule pack (None = default), messages per batch (one spaCy and model pass, one store commit),
+    and the progress stream."""
 
     pack: str | None = None
     batch_size: int = 32
@@ -85,22 +86,17 @@ def run_audit(spec: InputSpec, checker: Any, store: AuditStore, options: RunOpti
 
 
 def _check_batch(checker: Any, pending: Sequence[tuple[Item, int]], pack: str | None) -> list[Outcome]:
-    """One check_many call; if it rejects an item, check the batch singly so only that item is an error."""
-    if not pending:
-        return []
-    try:
-        reports = checker.check_many([item.text for item, _ in pending], pack=pack)
-        return [Outcome(item, ordinal, report=r) for (item, ordinal), r in zip(pending, reports, strict=True)]
-    except InputError:
-        return [_check_one(checker, item, ordinal, pack) for item, ordinal in pending]
+    """The batch as one :meth:`~tonecheck.Checker.check_items` batch: a text the checker rejects becomes an error
+    row and costs only itself."""
+    items = ((item.text, (item, ordinal)) for item, ordinal in pending)
+    return [_outcome(item, ordinal, result) for (item, ordinal), result in
+            checker.check_items(items, pack=pack, batch_size=max(1, len(pending)))]
 
 
-def _check_one(checker: Any, item: Item, ordinal: int, pack: str | None) -> Outcome:
-    try:
-        report: Report = checker.check(item.text, pack=pack)
-    except InputError as exc:
-        return Outcome(item, ordinal, error=f"rejected by checker: {exc}")
-    return Outcome(item, ordinal, report=report)
+def _outcome(item: Item, ordinal: int, result: Report | InputError) -> Outcome:
+    if isinstance(result, Report):
+        return Outcome(item, ordinal, report=result)
+    return Outcome(item, ordinal, error=f"rejected by checker: {result}")
 
 
 def _progress_bar(spec: InputSpec, stream: IO[str] | None, initial: int) -> Any:
