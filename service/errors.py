@@ -99,6 +99,8 @@ def _respond(status: int, code: str, message: str, field: str | None, headers: d
     response.status_code = status
     for name, value in headers.items():
         response.headers[name] = value
+    if "Retry-After" in headers:
+        g.retry_after = headers["Retry-After"]  # Flask-Limiter rewrites the header; service/limits.py restores it
     return response
 
 

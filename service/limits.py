@@ -32,9 +32,11 @@ def key_name() -> str:
 
 
 def _retry_after_on_429_only(response: Response) -> Response:
-    """Flask-Limiter puts Retry-After on every limited response; it means "wait" only on a 429."""
+    """Flask-Limiter puts Retry-After on every limited response; it means "wait" only on a 429 (or our 503s)."""
     if response.status_code != 429:
         response.headers.pop("Retry-After", None)
+        if g.get("retry_after"):  # an error's own, e.g. check_busy's (service/errors.py keeps it in g)
+            response.headers["Retry-After"] = g.retry_after
     elif int(response.headers.get("Retry-After", "0") or 0) < 1:
         response.headers["Retry-After"] = "1"
     return response

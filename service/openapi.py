@@ -242,6 +242,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "LtCheckForm": {
         "type": "object",
+        "description": "LanguageTool's parameters, read as its server reads them (LanguageToolHttpHandler."
+        "getRequestQuery): the query string, and on POST the raw body parsed as form data whatever its "
+        "Content-Type; a query parameter wins over a body one. Either text or data is required.",
         "required": ["language"],
         "properties": {
             "text": {
@@ -249,24 +252,42 @@ SCHEMAS: dict[str, Any] = {
                 "maxLength": 20000,
                 "pattern": NO_NUL,
                 "description": "plain text; either text or data is required. A blank text gets 200 and no "
-                "matches, as on LanguageTool; a NUL or a binary-looking text is a 422",
+                "matches, as on LanguageTool; a NUL or a binary-looking text is a 400",
             },
             "data": {
                 "type": "string",
                 "contentMediaType": "application/json",
                 "description": 'annotated text as JSON: {"annotation":[{"text":"..."},{"markup":"<b>",'
-                '"interpretAs":""}]}; markup is not checked but counts toward offsets. An empty string is an '
-                "empty text (200, no matches); anything else that is not such JSON is a 400",
+                '"interpretAs":""}]}, or plain text as {"text":"..."} (metaData ignored); markup is not '
+                "checked but counts toward offsets. An empty string is an empty text (200, no matches); "
+                "anything else that is not such JSON is a 400",
             },
             "language": {
                 "type": "string",
-                "description": "en, en-US, en-GB, en-AU, en-CA, en-NZ, en-ZA or auto",
+                "description": "a longCode or code from /v2/languages, or auto (detected). Only English is "
+                "checked: a text in another language (given or detected) gets no matches, and the language "
+                "block names it. An unknown code is a 400",
             },
+            "motherTongue": {"type": "string", "description": "a code from /v2/languages (else 400); no effect"},
+            "preferredVariants": {
+                "type": "string",
+                "description": "comma-separated variants such as en-GB, only with language=auto (else 400)",
+            },
+            "mode": {
+                "enum": ["all", "textLevelOnly", "allButTextLevelOnly", "batch"],
+                "description": "tonecheck has no text-level rules: textLevelOnly gets no matches, the others "
+                "all of them, so an add-in sending both modes sees each match once. Anything else is a 400",
+            },
+            "level": {"enum": ["default", "picky"], "description": "validated; both give the same matches"},
             "enabledRules": {"type": "string", "description": "comma-separated rule ids (rule or rule_id)"},
             "disabledRules": {"type": "string", "description": "comma-separated rule ids to drop"},
             "enabledCategories": _STR,
             "disabledCategories": _STR,
-            "enabledOnly": {"type": "string", "enum": ["true", "false"]},
+            "enabledOnly": {
+                "type": "string",
+                "description": "'yes' or 'true': only enabledRules/enabledCategories (which must be given, and "
+                "disabled ones must not: else 400); any other value: off",
+            },
             "username": {
                 "type": "string",
                 "description": "ignored; LanguageTool clients send it with apiKey",
@@ -315,6 +336,11 @@ SCHEMAS: dict[str, Any] = {
                     "id": _STR,
                     "description": _STR,
                     "issueType": _STR,
+                    "urls": {
+                        "type": "array",
+                        "items": {"type": "object", "required": ["value"], "properties": {"value": _STR}},
+                        "description": "the rule's page on this server (/v2/rules/{id})",
+                    },
                     "category": {
                         "type": "object",
                         "required": ["id", "name"],
@@ -337,16 +363,44 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "software": {
                 "type": "object",
-                "required": ["name", "version", "apiVersion"],
-                "properties": {"name": _STR, "version": _STR, "apiVersion": {"type": "integer"}},
+                "required": ["name", "version", "buildDate", "apiVersion"],
+                "properties": {
+                    "name": _STR,
+                    "version": _STR,
+                    "buildDate": {**_STR, "description": "when this copy was installed (UTC)"},
+                    "apiVersion": {"type": "integer"},
+                },
             },
             "warnings": {"type": "object"},
             "language": {
                 "type": "object",
-                "required": ["name", "code"],
-                "properties": {"name": _STR, "code": _STR, "detectedLanguage": {"type": "object"}},
+                "required": ["name", "code", "detectedLanguage"],
+                "properties": {
+                    "name": _STR,
+                    "code": _STR,
+                    "detectedLanguage": {
+                        "type": "object",
+                        "required": ["name", "code", "confidence", "source"],
+                        "properties": {
+                            "name": _STR,
+                            "code": _STR,
+                            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                            "source": {"const": "lingua", "description": "the detector"},
+                        },
+                    },
+                },
             },
-            "matches": {"type": "array", "items": _ref("LtMatch")},
+            "matches": {
+                "type": "array",
+                "items": _ref("LtMatch"),
+                "description": "one per span, as LanguageTool: where findings overlap the most severe is kept "
+                "(/v1 keeps all)",
+            },
+            "sentenceRanges": {
+                "type": "array",
+                "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
+                "description": "[from, to] of each sentence, UTF-16 code units into the submitted text",
+            },
             "tonecheck": {
                 "type": "object",
                 "description": "extension: the Report's verdict and overall tone",
@@ -362,9 +416,17 @@ SCHEMAS: dict[str, Any] = {
         "type": "array",
         "items": {
             "type": "object",
-            "required": ["name", "code", "longCode"],
+            "required": ["name", "code", "longCode", "checked"],
             "additionalProperties": False,
-            "properties": {"name": _STR, "code": _STR, "longCode": _STR},
+            "properties": {
+                "name": _STR,
+                "code": _STR,
+                "longCode": _STR,
+                "checked": {
+                    "type": "boolean",
+                    "description": "tonecheck extension: false for languages accepted but not checked (no matches)",
+                },
+            },
         },
     },
 }
@@ -383,9 +445,46 @@ _CHECK_ERRORS = {
         **_error("rate limit exceeded (per client address or per API key); wait Retry-After seconds"),
         "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
     },
-    "503": _error("the tone model is unavailable"),
+    "503": {
+        **_error(
+            "the tone model is unavailable (model_unavailable), or the check ran past the time budget "
+            "http_check_budget_s (check_over_budget), or no check slot came free within it (check_busy; "
+            "wait Retry-After seconds)"
+        ),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    },
 }
 _BEARER = [{"bearerAuth": []}]
+
+
+def _lt_error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"text/plain": {"schema": {"type": "string", "pattern": "^Error: "}}},
+    }
+
+
+# /v2 errors as LanguageTool's server sends them (LanguageToolHttpHandler): text/plain "Error: <message>".
+_LT_ERRORS = {
+    "400": _lt_error("a parameter is missing or wrong, data is not valid JSON, or the text is not checkable"),
+    "403": _lt_error("missing or invalid API key (auth on)"),
+    "404": _lt_error("unknown rule pack, or no such rule"),
+    "405": _lt_error("wrong method"),
+    "413": _lt_error("text longer than http_max_chars, or body too large"),
+    "429": {
+        **_lt_error("rate limit exceeded (per client address or per API key); wait Retry-After seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    },
+    "500": _lt_error("internal error"),
+    "503": _lt_error("the tone model is unavailable, or the server is busy"),
+}
+_LT_QUERY = [
+    {"name": name, "in": "query", "required": False, "schema": _STR}
+    for name in (
+        "text", "data", "language", "motherTongue", "preferredVariants", "mode", "level", "enabledRules",
+        "disabledRules", "enabledCategories", "disabledCategories", "enabledOnly", "username", "apiKey", "pack",
+    )
+]
 
 PATHS: dict[str, Any] = {
     "/v1/check": {
@@ -422,32 +521,58 @@ PATHS: dict[str, Any] = {
                 **_AUTH_ERRORS,
                 "405": _CHECK_ERRORS["405"],
                 "429": _CHECK_ERRORS["429"],
-                "503": _CHECK_ERRORS["503"],
+                "503": _error("the tone model is unavailable"),
             },
         }
     },
     "/v2/check": {
-        "post": {
-            "summary": "LanguageTool-compatible check (form-encoded, as LanguageTool clients send it)",
+        "get": {
+            "summary": "LanguageTool-compatible check, parameters in the query string",
             "security": [{"bearerAuth": []}, {}],
-            "description": "With auth on, send the key as a Bearer token or as the form field apiKey.",
+            "description": "Parameters as LtCheckForm. With auth on, send the key as a Bearer token or apiKey.",
+            "parameters": _LT_QUERY,
+            "responses": {"200": _json(_ref("LtResponse"), "LanguageTool's response shape"), **_LT_ERRORS},
+        },
+        "post": {
+            "summary": "LanguageTool-compatible check (the body is read as form data whatever its Content-Type)",
+            "security": [{"bearerAuth": []}, {}],
+            "description": "With auth on, send the key as a Bearer token or as the parameter apiKey. Parameters "
+            "may also come in the query string, which wins over the body.",
+            "parameters": _LT_QUERY,
             "requestBody": {
-                "required": True,
+                "required": False,
                 "content": {
-                    "application/x-www-form-urlencoded": {"schema": _ref("LtCheckForm")},
-                    "multipart/form-data": {"schema": _ref("LtCheckForm")},
+                    media: {"schema": _ref("LtCheckForm")}
+                    for media in (
+                        "application/x-www-form-urlencoded",
+                        "multipart/form-data",
+                        "application/json",
+                        "text/plain",
+                        "*/*",
+                    )
                 },
             },
-            "responses": {"200": _json(_ref("LtResponse"), "LanguageTool's response shape"), **_CHECK_ERRORS},
+            "responses": {"200": _json(_ref("LtResponse"), "LanguageTool's response shape"), **_LT_ERRORS},
+        },
+    },
+    "/v2/rules/{rule_id}": {
+        "get": {
+            "summary": "A rule's page, the target of a match's rule.urls (plain text, public)",
+            "parameters": [{"name": "rule_id", "in": "path", "required": True, "schema": _STR}],
+            "responses": {
+                "200": {"description": "the rule", "content": {"text/plain": {"schema": _STR}}},
+                "404": _LT_ERRORS["404"],
+                "405": _LT_ERRORS["405"],
+            },
         }
     },
     "/v2/languages": {
         "get": {
             "summary": "Languages, in LanguageTool's shape (public)",
             "responses": {
-                "200": _json(_ref("LtLanguages"), "supported languages"),
-                "405": _CHECK_ERRORS["405"],
-                "429": _CHECK_ERRORS["429"],
+                "200": _json(_ref("LtLanguages"), "languages a client may send; checked: which get matches"),
+                "405": _LT_ERRORS["405"],
+                "429": _LT_ERRORS["429"],
             },
         }
     },
@@ -489,8 +614,9 @@ _DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "tonecheck",
         "version": __version__,
-        "description": "Tone checks for customer-support replies. Every error under /v1 and /v2 is an "
-        "Error object. Unknown paths (a '//' included) answer 404 with an Error object. OPTIONS answers "
+        "description": "Tone checks for customer-support replies. Every error under /v1 is an "
+        "Error object; under /v2 errors are LanguageTool's text/plain 'Error: <message>'. "
+        "Unknown paths (a '//' included) answer 404 with an Error object. OPTIONS answers "
         '{"allow": [methods]}. Requests gunicorn cannot parse (a request line over 4094 bytes: 414, too many or '
         "too large header fields: 431, malformed HTTP: 400) are answered by gunicorn in text/plain before they "
         "reach the service.",

@@ -67,6 +67,9 @@ class Settings:
     http_port: int = 8080
     http_workers: int = 0  # gunicorn worker processes; 0 = one per CPU core (each holds its own model)
     http_threads: int = 4  # threads per worker: I/O overlap; checks run one at a time per worker
+    # Longest one check (one request's texts) may run before the request gets a JSON 503 naming this setting; a
+    # request also waits at most this long for its worker's check slot. 0 = no budget. See docs/service.md.
+    http_check_budget_s: float = 30.0
     # rate limits (auth on only), in Flask-Limiter's notation ("600/minute", "10/second;600/minute") or "off"
     http_rate_limit_address: str = "600/minute"  # per client address, every /v1 and /v2 request, keyed or not
     http_rate_limit_key: str = "1200/minute"  # per API key
