@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .errors import InputError, TextTooLong
+from .reply import extract_reply
 
 # One character in, one out: keeps offsets trivially aligned.
 _ONE_TO_ONE = str.maketrans(
@@ -72,19 +73,11 @@ _QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*type=.?cite|<\s*div\b[^>]*class=
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # control characters other than whitespace
-_QUOTED_LINE = re.compile(r"[ \t]*>")
-_REPLY_HEADER = re.compile(
-    r"^\s*(on\b.{0,200}\bwrote:|-{2,}\s*original message\s*-{2,}|_{10,}\s*$|"
-    r"le\b.{0,200}\ba écrit\s*:|am\b.{0,200}\bschrieb\b.{0,100}:)",
-    re.I,
-)
 # spaCy's tokenizer is quadratic in the length of a whitespace-free run of punctuation or emoji (spaCy issues
 # 1768, 4362): 20,000 such characters took 30-60 s. No word, URL or emoticon of a reply is this long, so longer
 # runs are cut into pieces of this many characters by inserted spaces (offsets still map to the caller's text).
 MAX_RUN = 32
 _LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
-_OUTLOOK_FROM = re.compile(r"^\s*\**from:\**\s", re.I)
-_OUTLOOK_NEXT = re.compile(r"^\s*\**(sent|date|to|subject):\**\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -152,8 +145,7 @@ def clean(text: str, *, max_chars: int = 100_000) -> CleanText:
         work, origin = "".join(chars), positions
     if not work.isascii():  # before quotes are found, so an invisible character cannot hide "> " or "wrote:"
         work, origin = _normalise(work, origin)
-    if _may_have_quotes(work):
-        work, origin = _drop_quoted(work, origin)
+    work, origin = _drop_quoted(work, origin)
     if _LONG_RUN.search(work):
         work, origin = _break_long_runs(work, origin)
     return CleanText(text, work, None if origin is None else tuple(origin), tuple(refs))
@@ -181,13 +173,6 @@ def _break_long_runs(text: str, origin: list[int] | None) -> tuple[str, list[int
     out.append(text[prev:])
     out_origin.extend(origin[prev:])
     return "".join(out), out_origin
-
-
-def _may_have_quotes(text: str) -> bool:
-    lowered = text.lower()
-    return "\n>" in text or text.lstrip().startswith(">") or "wrote:" in lowered or "from:" in lowered or (
-        "original message" in lowered
-    ) or "_____" in text
 
 
 def _html_to_text(text: str) -> tuple[list[str], list[int], list[tuple[int, int]]]:
@@ -236,28 +221,14 @@ def _html_to_text(text: str) -> tuple[list[str], list[int], list[tuple[int, int]
 
 
 def _drop_quoted(text: str, origin: list[int] | None) -> tuple[str, list[int] | None]:
-    """Remove '> ' lines, and everything from a reply header ('On ... wrote:', Outlook From:/Sent:) on."""
+    """Keep only the agent's own words (tonecheck.reply: quoted history, reply headers and signature go)."""
+    spans = extract_reply(text).spans
+    if spans == ((0, len(text)),):
+        return text, origin
     if origin is None:
         origin = list(range(len(text)))
-    keep_chars: list[str] = []
-    keep_origin: list[int] = []
-    lines = text.splitlines(keepends=True)
-    offset = 0
-    for i, line in enumerate(lines):
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        two = line.rstrip("\n") + " " + nxt
-        if _REPLY_HEADER.match(line) or (
-            _REPLY_HEADER.match(two) and re.match(r"^\s*on\b", line, re.I) and "wrote:" in nxt.lower()
-        ):
-            break
-        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(x) for x in lines[i + 1 : i + 4]):
-            break
-        if not _QUOTED_LINE.match(line):
-            keep_chars.append(line)
-            keep_origin.extend(origin[offset : offset + len(line)])
-        offset += len(line)
-    kept = "".join(keep_chars)
-    return kept, keep_origin
+    kept = "".join(text[a:b] for a, b in spans)
+    return kept, [i for a, b in spans for i in origin[a:b]]
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
