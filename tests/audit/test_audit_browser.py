@@ -6,12 +6,15 @@ the test; with CI=true it fails, so a CI image without chromium cannot pass sile
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -73,7 +76,18 @@ def test_report_renders_offline_with_charts(browser: Any, full_audit: dict[str, 
 
 def test_report_has_no_external_references(full_audit: dict[str, Any]) -> None:
     page = full_audit["html"]
-    for needle in ("<script", "<link", "<img", "src=", "@import", "http-equiv"):
+    for needle in ("<link", "<img", "src=", "@import", "<iframe", "<object"):
         assert needle not in page, needle
     references = re.findall(r'href="([^"]*)"', page) + re.findall(r"url\(([^)]*)\)", page)
-    assert references and all(ref.startswith("#") for ref in references), references  # SVG-internal only
+    assert references and all(ref.startswith("#") for ref in references), references  # in-page only
+
+
+def test_the_one_script_is_the_only_one_the_policy_allows(full_audit: dict[str, Any]) -> None:
+    """One inline script (sorting, filtering); the page's CSP allows exactly it, by hash, and no network."""
+    page = lxml.html.fromstring(full_audit["html"])
+    scripts = page.xpath("//script")
+    assert len(scripts) == 1 and scripts[0].get("src") is None
+    (policy,) = page.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    digest = base64.b64encode(hashlib.sha256(scripts[0].text.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "default-src 'none'" in policy and "unsafe-eval" not in policy

@@ -2,17 +2,22 @@
 
 Everything is derived from the database in input order, so files written after an interrupted and resumed
 audit are identical to an uninterrupted one's. report.html is one self-contained file: inline CSS, charts
-as inline SVG drawn by matplotlib, no script and no external link of any kind.
+as inline SVG drawn by matplotlib, one small inline script (sorting and filtering) allowed by its hash in the
+page's Content-Security-Policy, and no external link of any kind.
+
+Two optional views of the same store: ``Period(since, until)`` limits every output to the replies sent in a
+date range, and ``baseline`` (another audit's output folder) adds a ``compare`` section: the change per
+verdict, category and agent between that audit and this one.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import heapq
-import html
-import io
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -20,22 +25,84 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import InputError
 from ..report import CATEGORIES, TONE_LABELS
+from .report_html import highlight, ranked, render_html
 from .store import AuditStore
 
+__all__ = ["Period", "Thresholds", "compare", "highlight", "write_outputs"]
+
 WORST_SHOWN = 20
+WORST_PER_AGENT = 25  # flagged replies shown under each agent in report.html (all are in messages.csv)
 MESSAGE_COLUMNS = (
     "ordinal", "key", "source", "message_id", "agent", "agent_name", "sent_at", "subject", "status", "error",
     "pack", "verdict", "tone_label", "p_polite", "p_neutral", "p_rude", "findings", "categories", "chars",
+    "text",
 )
 FINDING_COLUMNS = (
     "ordinal", "key", "source", "message_id", "agent", "rule_id", "category", "severity", "start", "end",
     "text", "message", "suggestions", "finding_source", "score",
 )
+VERDICTS = ("ok", "review", "block")
 _VERDICT_RANK = {"block": 2, "review": 1, "ok": 0}
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV injection"): mail text,
 # subjects and agent names are the sender's, so such a cell gets a leading "'" unless raw output is asked for.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The P(rude) verdict thresholds the audit ran with (Settings.review_rude / block_rude)."""
+
+    review_rude: float = 0.35
+    block_rude: float = 0.9
+
+
+@dataclass(frozen=True)
+class Period:
+    """Replies sent from ``since`` to ``until`` (ISO dates, both inclusive; either may be None).
+
+    A reply's date is the YYYY-MM-DD at the start of its ``sent_at`` (the sender's local date); a reply without
+    one is outside every bounded period.
+    """
+
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise InputError(f"--{name} {value!r}: expected a date as YYYY-MM-DD") from None
+        if self.since and self.until and self.since > self.until:
+            raise InputError(f"--since {self.since} is after --until {self.until}")
+
+    @property
+    def bounded(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def covers(self, sent_at: str) -> bool:
+        if not self.bounded:
+            return True
+        day = sent_day(sent_at)
+        if day is None:
+            return False
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+
+def sent_day(sent_at: str) -> str | None:
+    """The YYYY-MM-DD a reply was sent (as written in its date), or None when ``sent_at`` has no ISO date."""
+    m = _DATE.match(sent_at or "")
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -54,6 +121,7 @@ class AgentStats:
     toned: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        flagged = self.verdicts["review"] + self.verdicts["block"]
         return {
             "agent": self.agent,
             "name": self.names.most_common(1)[0][0] if self.names else "",
@@ -65,7 +133,9 @@ class AgentStats:
             "findings_by_category": dict(sorted(self.findings.items())),
             "mean_p_rude": round(self.rude_sum / self.toned, 4) if self.toned else None,
             "tone_labels": {label: self.labels[label] for label in TONE_LABELS} if self.toned else None,
-            "verdicts": {v: self.verdicts[v] for v in ("ok", "review", "block")},
+            "verdicts": {v: self.verdicts[v] for v in VERDICTS},
+            "flagged": flagged,
+            "pct_flagged": _pct(flagged, self.audited),
         }
 
 
@@ -78,23 +148,42 @@ class Totals:
     audited: int = 0
     errors: int = 0
     error_reasons: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
     p_rude: list[float] = field(default_factory=list)
     worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    worst_by_agent: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = field(default_factory=dict)
+    days: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    undated: int = 0
+    outside_period: int = 0
 
 
 def write_outputs(
-    store: AuditStore, out_dir: Path, *, title: str = "tonecheck audit", raw_csv: bool = False
+    store: AuditStore,
+    out_dir: Path,
+    *,
+    title: str = "tonecheck audit",
+    raw_csv: bool = False,
+    period: Period | None = None,
+    baseline: Path | None = None,
+    thresholds: Thresholds | None = None,
 ) -> dict[str, Any]:
     """Write all four files into ``out_dir`` and return the summary (also written as summary.json).
 
     Each file is written under a temporary name in ``out_dir`` and renamed over the old one when complete, so a
     crash or ``kill -9`` mid-write leaves the previous file (or none), never a truncated one. CSV cells that a
-    spreadsheet would run as a formula are neutralised unless ``raw_csv`` (see FORMULA_START).
+    spreadsheet would run as a formula are neutralised unless ``raw_csv`` (see FORMULA_START). ``period``
+    limits every output to the replies sent in it; ``baseline`` is another audit's output folder (or its
+    summary.json) to compare with.
     """
+    period = period or Period()
+    thresholds = thresholds or Thresholds()
+    before = read_summary(baseline) if baseline is not None else None  # a bad baseline fails before any write
     out_dir.mkdir(parents=True, exist_ok=True)
-    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv)
-    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv)
-    summary = {**store.settings(), **_summary(totals, findings_by_key)}
+    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period)
+    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv, period, thresholds)
+    summary = {**store.settings(), **_summary(totals, findings_by_key, period, thresholds)}
+    if before is not None:
+        summary["compare"] = compare(before, summary, str(baseline))
     with _replacing(out_dir / "summary.json") as fh:
         fh.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     with _replacing(out_dir / "report.html") as fh:
@@ -142,13 +231,18 @@ def neutralise(row: dict[str, Any]) -> dict[str, Any]:
     return {k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for k, v in row.items()}
 
 
-def _write_findings_csv(store: AuditStore, path: Path, raw: bool = False) -> dict[str, list[dict[str, Any]]]:
+def _write_findings_csv(
+    store: AuditStore, path: Path, raw: bool = False, period: Period | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """findings.csv, one row per finding; returns the findings grouped by message key for the rest."""
+    period = period or Period()
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in store.findings():
+            if not period.covers(row["sent_at"]):
+                continue
             row["suggestions"] = " | ".join(json.loads(row["suggestions"]))
             writer.writerow(row if raw else neutralise(row))
             grouped[row["key"]].append(row)
@@ -156,29 +250,40 @@ def _write_findings_csv(store: AuditStore, path: Path, raw: bool = False) -> dic
 
 
 def _write_messages_csv(
-    store: AuditStore, path: Path, findings: dict[str, list[dict[str, Any]]], raw: bool = False
+    store: AuditStore,
+    path: Path,
+    findings: dict[str, list[dict[str, Any]]],
+    raw: bool = False,
+    period: Period | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Totals:
     """messages.csv, one row per message (error rows included), accumulating the totals on the way."""
+    period = period or Period()
+    thresholds = thresholds or Thresholds()
     totals = Totals()
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=MESSAGE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in store.messages():
+            if not period.covers(row["sent_at"]):
+                totals.outside_period += 1
+                continue
             own = findings.get(row["key"], [])
             row["findings"] = row["n_findings"]
             row["categories"] = ";".join(sorted({f["category"] for f in own}))
             row["chars"] = len(row["text"])
             writer.writerow(row if raw else neutralise(row))
-            _accumulate(totals, row, own)
+            _accumulate(totals, row, own, thresholds)
     return totals
 
 
-def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]]) -> None:
+def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]], thresholds: Thresholds) -> None:
     totals.messages += 1
+    totals.statuses[row["status"]] += 1
     stats = totals.agents.setdefault(row["agent"] or "(unknown)", AgentStats(row["agent"] or "(unknown)"))
     if row["agent_name"]:
         stats.names[row["agent_name"]] += 1
-    if row["status"] == "error":
+    if row["status"] == "error" or row["verdict"] is None:
         totals.errors += 1
         stats.errors += 1
         totals.error_reasons[row["error"] or "unknown"] += 1
@@ -186,6 +291,12 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]]) 
     totals.audited += 1
     stats.audited += 1
     stats.verdicts[row["verdict"]] += 1
+    day = sent_day(row["sent_at"])
+    if day is None:
+        totals.undated += 1
+    else:
+        totals.days[day]["audited"] += 1
+        totals.days[day][row["verdict"]] += 1
     stats.findings.update(f["category"] for f in own)
     if own:
         stats.with_findings += 1
@@ -197,22 +308,70 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]]) 
     if own or row["verdict"] != "ok":
         severe = sum(1 for f in own if f["severity"] == "error")
         rank = (_VERDICT_RANK[row["verdict"]], severe, len(own), row["p_rude"] or 0.0, -row["ordinal"])
-        entry = (rank, {k: row[k] for k in ("key", "ordinal", "source", "agent", "agent_name", "subject",
-                                             "verdict", "tone_label", "p_rude", "text")})
-        if len(totals.worst) < WORST_SHOWN:
-            heapq.heappush(totals.worst, entry)
-        else:
-            heapq.heappushpop(totals.worst, entry)
+        entry = {k: row[k] for k in ("key", "ordinal", "source", "agent", "agent_name", "subject", "sent_at",
+                                     "verdict", "tone_label", "p_rude", "text")}
+        entry["why"] = explain(row, own, thresholds)
+        _keep(totals.worst, (rank, entry), WORST_SHOWN)
+        _keep(totals.worst_by_agent.setdefault(stats.agent, []), (rank, entry), WORST_PER_AGENT)
 
 
-def _summary(totals: Totals, findings: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _keep(heap: list[tuple[tuple[Any, ...], dict[str, Any]]], item: tuple[Any, Any], size: int) -> None:
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    else:
+        heapq.heappushpop(heap, item)
+
+
+def explain(row: dict[str, Any], own: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any] | None:
+    """Why the tone model took part in a verdict, or None when it did not.
+
+    ``model_only`` is true when no rule pattern matched, so the verdict is the model's alone; ``sentence`` is the
+    sentence with the highest P(rude) (offsets into the stored text) and ``sentence_p_rude`` its score.
+    """
+    p_rude = row["p_rude"]
+    model_findings = [f for f in own if f.get("finding_source") == "model"]
+    if not model_findings and (p_rude is None or p_rude < thresholds.review_rude):
+        return None
+    top = _top_sentence(row.get("report_json"))
+    return {
+        "model_only": not any(f.get("finding_source", "rule") == "rule" for f in own),
+        "p_rude": p_rude,
+        "threshold": thresholds.block_rude if (p_rude or 0.0) >= thresholds.block_rude else thresholds.review_rude,
+        "level": "block" if (p_rude or 0.0) >= thresholds.block_rude else
+                 "review" if (p_rude or 0.0) >= thresholds.review_rude else None,
+        "sentence": top,
+        "categories": sorted({f["category"] for f in model_findings}),
+    }
+
+
+def _top_sentence(report_json: str | None) -> dict[str, Any] | None:
+    if not report_json:
+        return None
+    best = None
+    for s in json.loads(report_json).get("sentences", []):
+        tone = s.get("tone")
+        if not tone:
+            continue
+        p = tone["scores"].get("rude", 0.0)
+        if best is None or p > best["p_rude"]:
+            best = {"start": s["start"], "end": s["end"], "p_rude": p}
+    return best
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _summary(
+    totals: Totals, findings: dict[str, list[dict[str, Any]]], period: Period, thresholds: Thresholds
+) -> dict[str, Any]:
     by_category = Counter(f["category"] for rows in findings.values() for f in rows)
-    labels = Counter()
-    verdicts = Counter()
+    labels: Counter[str] = Counter()
+    verdicts: Counter[str] = Counter()
     for stats in totals.agents.values():
         labels.update(stats.labels)
         verdicts.update(stats.verdicts)
     with_findings = sum(s.with_findings for s in totals.agents.values())
+    flagged = verdicts["review"] + verdicts["block"]
     return {
         "messages": totals.messages,
         "audited": totals.audited,
@@ -222,15 +381,66 @@ def _summary(totals: Totals, findings: dict[str, list[dict[str, Any]]]) -> dict[
         "pct_with_findings": _pct(with_findings, totals.audited),
         "findings": sum(by_category.values()),
         "findings_by_category": {c: by_category[c] for c in _categories(by_category)},
-        "verdicts": {v: verdicts[v] for v in ("ok", "review", "block")},
+        "verdicts": {v: verdicts[v] for v in VERDICTS},
+        "pct_verdicts": {v: _pct(verdicts[v], totals.audited) for v in VERDICTS},
+        "flagged": flagged,
+        "pct_flagged": _pct(flagged, totals.audited),
+        "statuses": dict(sorted(totals.statuses.items())),
         "tone": {
             "scored": len(totals.p_rude),
             "mean_p_rude": round(sum(totals.p_rude) / len(totals.p_rude), 4),
             "labels": {label: labels[label] for label in TONE_LABELS},
         } if totals.p_rude else None,
+        "thresholds": {"review_rude": thresholds.review_rude, "block_rude": thresholds.block_rude},
         "agents": [s.to_dict() for s in sorted(totals.agents.values(), key=lambda s: s.agent)],
-        "worst": [entry["key"] for _, entry in sorted(totals.worst, key=lambda e: e[0], reverse=True)],
+        "worst": [entry["key"] for entry in ranked(totals.worst)],
+        "period": {"since": period.since, "until": period.until, "outside": totals.outside_period},
+        "trend": trend(totals.days, totals.undated),
     }
+
+
+def trend(days: dict[str, Counter[str]], undated: int) -> dict[str, Any]:
+    """Audited replies per period of their send date, with the flagged (review + block) rate of each.
+
+    Day buckets when the dates span at most 31 days, ISO weeks (labelled by their Monday) up to 26 weeks,
+    months beyond. Every period between the first and the last is listed, empty ones with zeros.
+    """
+    if not days:
+        return {"bucket": None, "periods": [], "undated": undated}
+    first, last = dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
+    span = (last - first).days
+    bucket = "day" if span <= 31 else "week" if span <= 26 * 7 else "month"
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for day, c in days.items():
+        counts[_bucket(dt.date.fromisoformat(day), bucket)].update(c)
+    periods = []
+    current = dt.date.fromisoformat(_bucket(first, bucket))
+    while current <= last:
+        label = current.isoformat()
+        c = counts.get(label, Counter())
+        flagged = c["review"] + c["block"]
+        periods.append({
+            "period": label, "audited": c["audited"], **{v: c[v] for v in VERDICTS},
+            "flagged": flagged, "pct_flagged": _pct(flagged, c["audited"]),
+        })
+        current = _next(current, bucket)
+    return {"bucket": bucket, "periods": periods, "undated": undated}
+
+
+def _bucket(day: dt.date, bucket: str) -> str:
+    if bucket == "week":
+        day -= dt.timedelta(days=day.weekday())
+    elif bucket == "month":
+        day = day.replace(day=1)
+    return day.isoformat()
+
+
+def _next(day: dt.date, bucket: str) -> dt.date:
+    if bucket == "day":
+        return day + dt.timedelta(days=1)
+    if bucket == "week":
+        return day + dt.timedelta(days=7)
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def _categories(seen: Iterable[str]) -> list[str]:
@@ -242,205 +452,68 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-# ----------------------------------------------------------------------------- charts
+# ----------------------------------------------------------------------------- comparing two audits
 
 
-def _svg(fig: Any) -> str:
-    """A matplotlib figure as inline SVG: text kept as text, fixed ids and no date, so output is stable."""
-    import matplotlib
-
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tonecheck"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
-
-
-def tone_chart(totals: Totals, summary: dict[str, Any]) -> str:
-    """Histogram of the replies' P(rude); verdicts instead when the audit ran without the tone model."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.6, 3.2))
-    ax = fig.add_subplot()
-    if totals.p_rude:
-        ax.hist(totals.p_rude, bins=[i / 20 for i in range(21)], color="#4c72b0", edgecolor="white")
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("P(rude) of the reply")
-        ax.set_ylabel("replies")
-        ax.set_title("Tone distribution")
-    else:
-        verdicts = summary["verdicts"]
-        ax.bar(list(verdicts), list(verdicts.values()), color=["#55a868", "#dd8452", "#c44e52"])
-        ax.set_ylabel("replies")
-        ax.set_title("Verdicts (tone model was off: no tone scores)")
-    fig.set_layout_engine("tight")
-    return _svg(fig)
+def read_summary(path: Path) -> dict[str, Any]:
+    """Another audit's summary.json, given its output folder or the file itself."""
+    file = path / "summary.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{file}: no such file (--baseline takes an earlier audit's --out folder)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{file}: not a readable summary.json ({exc})") from None
+    if not isinstance(data, dict) or "audited" not in data or "agents" not in data:
+        raise InputError(f"{file}: not an audit summary.json")
+    return data
 
 
-def category_chart(summary: dict[str, Any]) -> str:
-    """Horizontal bars: findings per category, every category shown even at zero."""
-    from matplotlib.figure import Figure
-
-    counts = summary["findings_by_category"]
-    fig = Figure(figsize=(5.6, 0.35 * len(counts) + 1.0))
-    ax = fig.add_subplot()
-    names = list(counts)[::-1]
-    ax.barh(names, [counts[n] for n in names], color="#c44e52")
-    ax.set_xlabel("findings")
-    ax.set_title("Findings per category")
-    fig.set_layout_engine("tight")
-    return _svg(fig)
+def _flag_rate(summary: dict[str, Any]) -> float | None:
+    """pct_flagged, also for a summary written before that key existed."""
+    if "pct_flagged" in summary:
+        return summary["pct_flagged"]
+    v = summary.get("verdicts", {})
+    return _pct(v.get("review", 0) + v.get("block", 0), summary.get("audited") or summary.get("replies_audited", 0))
 
 
-# ----------------------------------------------------------------------------- HTML
-
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1200px;
-  color:#222;padding:0 1em}
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{border:1px solid #ddd;padding:4px 6px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafafa}
-.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
-.card b{display:block;font-size:1.5em}.charts{display:flex;gap:1em;flex-wrap:wrap}
-.chart svg{max-width:100%;height:auto}
-.reply{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
-.reply pre{white-space:pre-wrap;font:inherit;background:#fcfcfc;padding:.5em;margin:.5em 0}
-mark{padding:0 2px;border-radius:2px}mark.error{background:#f6b5b5}mark.warning{background:#fde6a6}
-mark.info{background:#cfe8f7}.verdict-block{color:#b00;font-weight:bold}.verdict-review{color:#a60;font-weight:bold}
-ul.f{margin:.3em 0;padding-left:1.2em}.muted{color:#777}.scroll{overflow-x:auto}
-"""
+def _change(before: Any, after: Any) -> dict[str, Any]:
+    delta = round(after - before, 4) if isinstance(before, int | float) and isinstance(after, int | float) else None
+    return {"before": before, "after": after, "change": delta}
 
 
-def render_html(
-    summary: dict[str, Any], totals: Totals, findings: dict[str, list[dict[str, Any]]], title: str
-) -> str:
-    """The whole report as one string; every piece of mail-derived text goes through html.escape."""
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        _cards(summary),
-        "<h2>Charts</h2>",
-        '<div class="charts">',
-        f'<figure class="chart" id="chart-tone">{tone_chart(totals, summary)}</figure>',
-        f'<figure class="chart" id="chart-categories">{category_chart(summary)}</figure>',
-        "</div>",
-        "<h2>Agents</h2>",
-        _agent_table(summary),
-        "<h2>Worst replies</h2>",
-        _worst(summary, totals, findings),
-        _errors(summary),
-        "</body></html>",
-    ]
-    return "\n".join(parts) + "\n"
-
-
-def _cards(summary: dict[str, Any]) -> str:
-    tone = summary["tone"]
-    cards = [
-        ("messages", summary["messages"]),
-        ("replies audited", summary["audited"]),
-        ("errors", summary["errors"]),
-        ("with findings", f"{summary['pct_with_findings'] or 0}%"),
-        ("findings", summary["findings"]),
-        ("mean P(rude)", f"{tone['mean_p_rude']:.2f}" if tone else "—"),
-    ]
-    body = "".join(f'<div class="card"><b>{html.escape(str(v))}</b>{html.escape(k)}</div>' for k, v in cards)
-    return f'<div class="cards" id="totals">{body}</div>'
-
-
-def _agent_table(summary: dict[str, Any]) -> str:
-    e = html.escape
-    categories = list(summary["findings_by_category"])
-    head = "".join(f"<th>{e(c.replace('_', ' '))}</th>" for c in categories)
-    rows = []
-    for a in summary["agents"]:
-        mix = a["tone_labels"]
-        shares = [f"{_pct(mix[k], sum(mix.values())) or 0:.0f}%" if mix else "—" for k in TONE_LABELS]
-        cats = "".join(f"<td>{a['findings_by_category'].get(c, 0)}</td>" for c in categories)
-        rude = f"{a['mean_p_rude']:.2f}" if a["mean_p_rude"] is not None else "—"
-        pct = f"{a['pct_with_findings']:.1f}%" if a["pct_with_findings"] is not None else "—"
-        cells = [a["replies_audited"], a["errors"], pct, a["findings"]]
-        rows.append(
-            f'<tr><td class="l">{e(a["agent"])}</td><td class="l">{e(a["name"])}</td>'
-            + "".join(f"<td>{c}</td>" for c in cells)
-            + cats
-            + f"<td>{rude}</td>"
-            + "".join(f"<td>{s}</td>" for s in shares)
-            + "</tr>"
-        )
-    labels = "".join(f"<th>% {label}</th>" for label in TONE_LABELS)
-    return (
-        '<div class="scroll"><table id="agents"><thead><tr><th class="l">agent</th><th class="l">name</th>'
-        f"<th>replies audited</th><th>errors</th><th>% with findings</th><th>findings</th>{head}"
-        f"<th>mean P(rude)</th>{labels}</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
-    )
-
-
-def highlight(text: str, spans: list[dict[str, Any]]) -> str:
-    """Escape ``text`` and wrap each finding's span in <mark>; an overlapping later span is not marked."""
-    out = []
-    pos = 0
-    for f in sorted(spans, key=lambda f: (f["start"], -f["end"])):
-        if f["start"] < pos or f["end"] > len(text):
-            continue
-        out.append(html.escape(text[pos : f["start"]]))
-        tip = f"{f['rule_id']}: {f['message']}"
-        out.append(
-            f'<mark class="{html.escape(f["severity"])}" title="{html.escape(tip)}">'
-            f"{html.escape(text[f['start'] : f['end']])}</mark>"
-        )
-        pos = f["end"]
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def _model_note(finding: dict[str, Any]) -> str:
-    """' (model, p=0.93)' for a finding of the tone model, so a QA lead knows no pattern matched."""
-    if finding.get("finding_source") != "model" or finding.get("score") is None:
-        return ""
-    return f" (model, p={finding['score']:.2f})"
-
-
-def _worst(summary: dict[str, Any], totals: Totals, findings: dict[str, list[dict[str, Any]]]) -> str:
-    e = html.escape
-    entries = {entry["key"]: entry for _, entry in totals.worst}
-    if not summary["worst"]:
-        return '<p class="muted">No reply needed review.</p>'
-    blocks = []
-    for key in summary["worst"]:
-        m = entries[key]
-        own = findings.get(key, [])
-        tone = f"{m['tone_label']} (P(rude) {m['p_rude']:.2f})" if m["p_rude"] is not None else "not scored"
-        items = "".join(
-            f"<li><b>{e(f['category'])}</b> {e(f['severity'])}{_model_note(f)} “{e(f['text'])}”: "
-            f"{e(f['message'])}</li>"
-            for f in own
-        )
-        blocks.append(
-            f'<div class="reply"><div><span class="verdict-{e(m["verdict"])}">{e(m["verdict"])}</span> · '
-            f"{e(m['agent'])} · {e(m['subject'] or '(no subject)')} · tone {e(tone)} · "
-            f'<span class="muted">{e(m["source"])}</span></div>'
-            f"<pre>{highlight(m['text'], own)}</pre>"
-            + (f'<ul class="f">{items}</ul>' if items else "")
-            + "</div>"
-        )
-    return '<div id="worst">' + "".join(blocks) + "</div>"
-
-
-def _errors(summary: dict[str, Any]) -> str:
-    if not summary["error_reasons"]:
-        return ""
-    rows = "".join(
-        f'<tr><td class="l">{html.escape(reason)}</td><td>{n}</td></tr>'
-        for reason, n in summary["error_reasons"].items()
-    )
-    return (
-        "<h2>Messages not audited</h2><p>Each is an error row in messages.csv.</p>"
-        f'<table id="errors"><thead><tr><th class="l">reason</th><th>messages</th></tr></thead><tbody>{rows}'
-        "</tbody></table>"
-    )
+def compare(before: dict[str, Any], after: dict[str, Any], baseline: str) -> dict[str, Any]:
+    """The change from ``before`` (the baseline audit's summary) to ``after`` (this one's): totals, verdict
+    counts, findings per category and, per agent, audited replies and the flagged rate."""
+    metrics = {
+        "audited": (before.get("audited"), after["audited"]),
+        "flagged": (before.get("flagged", sum(before.get("verdicts", {}).get(v, 0) for v in ("review", "block"))),
+                    after["flagged"]),
+        "pct_flagged": (_flag_rate(before), after["pct_flagged"]),
+        "pct_with_findings": (before.get("pct_with_findings"), after["pct_with_findings"]),
+        "findings": (before.get("findings"), after["findings"]),
+        "mean_p_rude": ((before.get("tone") or {}).get("mean_p_rude"), (after["tone"] or {}).get("mean_p_rude")),
+    }
+    cats = before.get("findings_by_category", {})
+    old_agents = {a["agent"]: a for a in before.get("agents", [])}
+    new_agents = {a["agent"]: a for a in after["agents"]}
+    agents = []
+    for agent in sorted(set(old_agents) | set(new_agents)):
+        old, new = old_agents.get(agent, {}), new_agents.get(agent, {})
+        agents.append({
+            "agent": agent,
+            "name": new.get("name") or old.get("name", ""),
+            "replies_audited": _change(old.get("replies_audited", 0), new.get("replies_audited", 0)),
+            "pct_flagged": _change(_flag_rate(old) if old else None, new.get("pct_flagged")),
+        })
+    return {
+        "baseline": baseline,
+        "baseline_period": before.get("period"),
+        "totals": {k: _change(b, a) for k, (b, a) in metrics.items()},
+        "verdicts": {v: _change(before.get("verdicts", {}).get(v, 0), after["verdicts"][v]) for v in VERDICTS},
+        "findings_by_category": {
+            c: _change(cats.get(c, 0), after["findings_by_category"].get(c, 0))
+            for c in _categories(set(cats) | set(after["findings_by_category"]))
+        },
+        "agents": agents,
+    }

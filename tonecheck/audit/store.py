@@ -179,9 +179,9 @@ class AuditStore:
         yield from self._rows("SELECT * FROM messages ORDER BY ordinal, key")
 
     def findings(self) -> Iterator[dict[str, Any]]:
-        """All findings with their message's agent and source, in input order."""
+        """All findings with their message's agent, source and send date, in input order."""
         yield from self._rows(
-            "SELECT m.ordinal, m.source, m.message_id, m.agent, f.*"
+            "SELECT m.ordinal, m.source, m.message_id, m.agent, m.sent_at, f.*"
             " FROM findings f JOIN messages m USING (key) ORDER BY m.ordinal, f.key, f.idx"
         )
 
