@@ -1,0 +1,33 @@
+"""The ``phrase`` kind: token patterns in the notation of :mod:`..notation`, one finding per matched span.
+
+Overlapping matches of one rule keep the longest (``filter_spans``); trigger words (:mod:`..triggers`) keep
+each pattern off the sentences that cannot match it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+
+from ..schema import RawMatch, Rule
+from ..triggers import SentenceNorms, compile_groups, index_groups, run_groups
+
+
+class PhraseKind:
+    """Every ``phrase`` rule's ``patterns``, compiled into trigger-indexed pattern groups."""
+
+    def __init__(self, rules: Sequence[Rule], nlp: Language) -> None:
+        self._rules = {r.id: r for r in rules}
+        self._groups = [g for rule in rules for g in compile_groups(rule, rule.patterns, "patterns", nlp)]
+        self._index = index_groups(self._groups)
+
+    def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:
+        hits = []
+        for rule_id, spans in run_groups(self._groups, self._index, doc, sents).items():
+            rule = self._rules[rule_id]
+            for span in filter_spans(spans):
+                hits.append(RawMatch(rule, rule_id, span.start_char, span.end_char, rule.suggestions))
+        return hits
