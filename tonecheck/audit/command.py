@@ -42,6 +42,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--raw-csv", action="store_true",
                    help="write CSV cells exactly as stored; by default a cell starting with = + - @ (or tab/CR) "
                         "gets a leading ' so a spreadsheet does not run it as a formula")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="report only replies sent on or after this date (all are still audited and stored)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="report only replies sent on or before this date")
+    p.add_argument("--baseline", type=Path, metavar="DIR",
+                   help="an earlier audit's --out folder: the report adds the change since it "
+                        "(per verdict, category and agent)")
     for fmt in ("csv", "jsonl"):
         note = " (dotted paths allowed)" if fmt == "jsonl" else ""
         group = p.add_argument_group(f"{fmt.upper()} export fields{note}")
@@ -69,7 +75,7 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
     from ..cli import make_checker
 
     try:
-        from .report import write_outputs
+        from .report import Period, Thresholds, read_summary, write_outputs
         from .runner import RunOptions, run_audit
         from .sources import InputSpec, check_paths
         from .store import AuditStore
@@ -78,6 +84,9 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
                              "pip install 'tonecheck[audit]'") from None
 
     check_paths(args.inputs)
+    period = Period(args.since, args.until)  # a bad date is a usage error before any work
+    if args.baseline is not None:
+        read_summary(args.baseline)  # so is a baseline that is not an audit's output
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: --out must be a folder")
     spec = InputSpec(tuple(args.inputs), _field_map(args, "csv"), _field_map(args, "jsonl"))
@@ -92,7 +101,10 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
             env.stderr.write(f"tonecheck audit: interrupted with {stored} messages stored in {db_path}; "
                              "run the same command again to resume\n")
             raise
-        summary = write_outputs(store, args.out, title=args.title, raw_csv=args.raw_csv)
+        summary = write_outputs(
+            store, args.out, title=args.title, raw_csv=args.raw_csv, period=period, baseline=args.baseline,
+            thresholds=Thresholds(checker.settings.review_rude, checker.settings.block_rude),
+        )
     env.stderr.write(
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "
         f"(already stored or duplicate) in this run; {summary['messages']} messages in {db_path}; "

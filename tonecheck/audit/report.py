@@ -461,7 +461,9 @@ def read_summary(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(file.read_text("utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{file}: no such file (--baseline takes an earlier audit's --out folder)") from None
+        raise InputError(
+            f"{file}: no such file (--baseline takes an earlier audit's --out folder or its summary.json)"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{file}: not a readable summary.json ({exc})") from None
     if not isinstance(data, dict) or "audited" not in data or "agents" not in data:
