@@ -14,13 +14,13 @@ from flask import g, request
 from .auth import bearer_token
 from .errors import ApiError
 from .state import state
+from .v2 import parameters as lt_parameters
 
 # Endpoints that need a key when auth is on. /v2/languages, health, the document and the page are public.
 PROTECTED = frozenset({"v1.check", "v1.check_batch", "v1.packs", "v2.check"})
-# LanguageTool clients send the key as the form field ``apiKey``; only the LanguageTool endpoint takes it.
+# LanguageTool clients send the key as the parameter ``apiKey``; only the LanguageTool endpoint takes it.
 # /v1 is JSON only, so a key in a form body there is never looked at (the request gets 401).
 FORM_KEY_ENDPOINTS = frozenset({"v2.check"})
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def protected() -> bool:
@@ -36,8 +36,9 @@ def identify_key() -> None:
         g.key_name = "open"
         return
     presented = bearer_token(request.headers.get("Authorization"))
-    if presented is None and request.endpoint in FORM_KEY_ENDPOINTS and request.mimetype in _FORMS:
-        presented = request.form.get("apiKey") or None
+    if presented is None and request.endpoint in FORM_KEY_ENDPOINTS:
+        # LanguageTool reads apiKey from the query string or the body whatever its Content-Type: service/v2.py
+        presented = lt_parameters().get("apiKey") or None
     g.key_name = current.keys.verify(presented)
 
 

@@ -203,13 +203,15 @@ def test_the_document_carries_this_servers_limits(settings: Settings, rules_chec
     assert client.post("/v1/check", json={"text": "x" * 51}, headers=AUTH).status_code == 413
 
 
-def test_enabled_only_outside_its_enum_is_refused(client: FlaskClient) -> None:
-    form = {"text": "That is asinine.", "language": "en-US", "enabledRules": "banned"}
-    enum = document()["components"]["schemas"]["LtCheckForm"]["properties"]["enabledOnly"]["enum"]
-    for value in enum:
-        assert client.post("/v2/check", data={**form, "enabledOnly": value}, headers=AUTH).status_code == 200
-    response = client.post("/v2/check", data={**form, "enabledOnly": "yes"}, headers=AUTH)
-    assert response.status_code == 422 and response.get_json()["error"]["field"] == "enabledOnly"
+def test_enabled_only_is_read_as_languagetool_reads_it(client: FlaskClient) -> None:
+    """TextChecker: enabledOnly is on for "yes" or "true", off for anything else (never an error)."""
+    text = "That is asinine and you should have read the manual."
+    form = {"text": text, "language": "en-US", "enabledRules": "banned"}
+    for value in ("yes", "true", "false", "no", "1"):
+        response = client.post("/v2/check", data={**form, "enabledOnly": value}, headers=AUTH)
+        ids = {m["rule"]["id"].split(".")[0] for m in response.get_json()["matches"]}
+        assert response.status_code == 200
+        assert (ids == {"banned"}) == (value in ("yes", "true")), value
 
 
 def test_empty_data_is_an_empty_text(client: FlaskClient) -> None:
