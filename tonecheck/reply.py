@@ -79,6 +79,7 @@ _SEPARATOR = re.compile(
     r")[ \t]*$",
     re.I,
 )
+_ABOVE_THIS_LINE = re.compile(r"above this line", re.I)
 _SIGNATURE = re.compile(
     r"^[ \t]*(?:--|-- |__)[ \t]*$"
     r"|^[ \t]*(?:sent from (?:my )?\w|sent via |sent with |sent using |get outlook for |envoyé de mon |"
@@ -155,6 +156,12 @@ def extract_reply(text: str) -> Reply:
             i += 1
             continue
         size = _header_size(lines, i)
+        if size and _ABOVE_THIS_LINE.search(lines[i]) and not any(
+            keep[j] and lines[j].strip() for j in range(i)
+        ):  # a helpdesk marker on top (Zendesk's notification layout): the newest message follows it
+            keep[i] = False
+            i += 1
+            continue
         if size:
             following = _next_nonblank(lines, i + size)
             if following is not None and _QUOTED.match(lines[following]):

@@ -145,14 +145,32 @@ def test_windows_line_endings() -> None:
     assert strip_reply("Hi,\r\n\r\nDone.\r\n\r\n-----Original Message-----\r\nFrom: x\r\n") == "Hi,\n\nDone."
 
 
-def test_parser_failure_falls_back_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(text: str) -> str:
-        raise RuntimeError("regex blew up")
+def test_near_empty_reply_is_a_partial_row_not_a_silent_ok() -> None:
+    quoted = "\n".join(f"> The customer said thing number {n} at great length." for n in range(12))
+    judged = quotes.judge(f"Hello.\n\nOn Mon, Jan 5, 2026 at 9:00 AM Jo <jo@example.org> wrote:\n{quoted}\n")
+    assert judged.text == ""
+    assert judged.error is not None and judged.error.startswith("partial: only 1 of ")
+    assert "quoted history" in judged.error
 
-    monkeypatch.setattr(quotes, "_library_body", broken)
-    assert strip_reply(OUTLOOK_DESKTOP) == "Hi Sam,\n\nWe have reset your password; please try again."
-    gmail = strip_reply(GMAIL)
-    assert "useless" not in gmail and gmail.startswith("Hi Maria,")
+
+def test_empty_reply_stays_an_empty_body_error() -> None:
+    judged = quotes.judge("On Tue, Mar 3, 2026 at 9:14 AM Maria <m@example.org> wrote:\n> Hello?\n")
+    assert (judged.text, judged.error) == ("", quotes.EMPTY_REASON)
+
+
+def test_a_short_reply_that_is_the_whole_mail_is_judged() -> None:
+    assert quotes.judge("Done, thanks!") == quotes.Judged("Done, thanks!")
+
+
+def test_non_english_reply_is_a_skipped_language_row() -> None:
+    judged = quotes.judge("Buongiorno, la sua richiesta è stata elaborata e riceverà il rimborso entro cinque giorni.")
+    assert judged.text == ""
+    assert judged.error == "skipped language: the reply reads as Italian (it), not English; not judged"
+
+
+def test_english_reply_is_not_skipped() -> None:
+    judged = quotes.judge("Your refund was issued today and should arrive within 5 business days.")
+    assert judged.error is None
 
 
 def test_a_sentence_starting_with_a_signoff_word_is_kept() -> None:

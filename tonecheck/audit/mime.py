@@ -19,7 +19,7 @@ from inscriptis import Inscriptis, get_text
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from .quotes import strip_reply
+from .quotes import judge
 
 
 class BrokenMessage(Exception):
@@ -155,10 +155,10 @@ def _reply_text(msg: EmailMessage) -> str:
     text = _decode(part)
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
-    body = strip_reply(text)
-    if not body:
-        raise BrokenMessage("empty body after removing quotes and signature")
-    return body
+    judged = judge(text)
+    if judged.error is not None:
+        raise BrokenMessage(judged.error)
+    return judged.text
 
 
 def _reject_bad_structure(msg: EmailMessage) -> None:

@@ -1,98 +1,94 @@
-"""Cut a reply down to the agent's own words: no quoted history, no signature.
+"""The audit's view of a reply: the agent's own words, or the reason they are not judged.
 
-The heavy lifting is mail-parser-reply (see docs/audit.md for why): it knows Gmail's "On ... wrote:",
-Apple Mail's "On 2 Mar 2026, at 10:02, ... wrote:", Outlook's "From:/Sent:/To:/Subject:" blocks and
-"-----Original Message-----", sign-offs ("Best regards,", "Thanks,") and "Sent from my iPhone" in several
-languages. Two gaps are closed here: it keeps interleaved "> " lines in the newest reply, and a crash inside
-a third-party regex must not stop an audit, so a small stdlib fallback takes over when it raises.
+The cutting itself is the library's one extractor, :mod:`tonecheck.reply` (also behind ``check``, ``/v1`` and
+``/v2``), so the audit judges the same words as every other front end. This module adds what only an audit needs:
+a reply of which almost nothing is left after the cut, and a reply that is not in English, become rows that say
+so instead of a silent ``ok`` (see docs/audit.md, "Rows that are not judged").
 """
 
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from mailparser_reply.parser import EmailMessage
+from ..reply import extract_reply
 
 log = logging.getLogger(__name__)
 
-#: Languages whose reply headers and sign-offs we recognise; English is always included by the library.
-LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+#: A reply keeps fewer than this share of its words and fewer than MIN_WORDS words: nearly nothing was judged.
+MIN_KEPT_FRACTION = 0.2
+MIN_WORDS = 5
+#: A reply is skipped as not English when a detector gives another language at least this confidence.
+MIN_LANGUAGE_CONFIDENCE = 0.9
+#: Fewer words than this are too few to tell a language by.
+MIN_LANGUAGE_WORDS = 3
+#: Languages the detector chooses among (English plus the languages support mail most often comes in).
+DETECTED_LANGUAGES = ("ENGLISH", "GERMAN", "FRENCH", "SPANISH", "ITALIAN", "DUTCH", "PORTUGUESE")
 
-#: A sign-off line longer than this ("Best regards, Pat Quinn" is 4) is a sentence, not a signature.
-MAX_SIGNOFF_WORDS = 4
-#: How many sentence-like sign-off lines we step over before settling for the plain signature markers.
-MAX_SIGNOFF_RETRIES = 5
+EMPTY_REASON = "empty body after removing quotes and signature"
 
-_QUOTED_LINE = re.compile(r"^[ \t]*>")
-_SIGNATURE_MARKER = re.compile(r"^(?:-- ?|__)$|^(?:Sent from my|Get Outlook for) ", re.MULTILINE)
-_FALLBACK_CUTS = (
-    re.compile(r"^On\b.{0,200}?\bwrote:\s*$", re.MULTILINE | re.DOTALL),
-    re.compile(r"^-{2,}\s*Original Message\s*-{2,}\s*$", re.MULTILINE | re.IGNORECASE),
-    re.compile(r"^_{20,}\s*$", re.MULTILINE),
-    re.compile(r"^From:.*\n(?:Sent|Date):", re.MULTILINE),
-    re.compile(r"^-- ?$", re.MULTILINE),
-)
+
+@dataclass(frozen=True)
+class Judged:
+    """The agent's words of one reply, or why they are not judged (``error``)."""
+
+    text: str
+    error: str | None = None
 
 
 def strip_reply(text: str) -> str:
-    """Return the newest reply's body without quotes or signature; "" when nothing of the agent's is left."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """The newest reply's body without quotes or signature; "" when nothing of the agent's is left. Lines lose
+    their outer whitespace (HTML-to-text indents them); ``check`` on this text judges the same words."""
+    return _tidy(extract_reply(text.replace("\r\n", "\n").replace("\r", "\n")).text)
+
+
+def _tidy(text: str) -> str:
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def judge(text: str, *, detect_language: bool = True) -> Judged:
+    """The words the audit judges, or an error row's reason: empty, nearly nothing left, or not English."""
+    reply = extract_reply(text.replace("\r\n", "\n").replace("\r", "\n"))
+    words = reply.text.split()
+    if not words:
+        return Judged("", EMPTY_REASON)
+    total = len(reply.original.split())
+    if len(words) < MIN_WORDS and len(words) / total < MIN_KEPT_FRACTION:
+        return Judged("", (
+            f"partial: only {len(words)} of {total} words left after removing "
+            f"{reply.reason or 'quotes and signature'}; not judged (check the quote cut)"
+        ))
+    if detect_language:
+        language = _foreign_language(_tidy(reply.text), len(words))
+        if language is not None:
+            return Judged("", f"skipped language: the reply reads as {language}, not English; not judged")
+    return Judged(_tidy(reply.text))
+
+
+def _foreign_language(text: str, n_words: int) -> str | None:
+    """The reply's language when it is confidently not English, else None (also when no detector is installed)."""
+    if n_words < MIN_LANGUAGE_WORDS:
+        return None
+    detector = _detector()
+    if detector is None:
+        return None
+    values = detector.compute_language_confidence_values(text)
+    if not values:
+        return None
+    best = values[0]
+    if best.language.name == "ENGLISH" or best.value < MIN_LANGUAGE_CONFIDENCE:
+        return None
+    return f"{best.language.name.title()} ({best.language.iso_code_639_1.name.lower()})"
+
+
+@cache
+def _detector() -> Any:
+    """lingua's detector, built once per process (about 3 s); None when lingua is not installed."""
     try:
-        body = _library_body(text)
-    except Exception as exc:  # a parser bug must cost one message's precision, not the audit
-        log.warning("reply parser failed (%s); using the fallback cutter", type(exc).__name__)
-        body = _fallback_body(text)
-    return _drop_quoted_lines(body).strip()
-
-
-def _library_body(text: str) -> str:
-    """Newest reply as mail-parser-reply sees it, with hyphen lists kept (they are often instructions).
-
-    The library takes any line that starts with a sign-off ("Thanks,", "Best,") as the start of the
-    signature and drops the rest of the mail. When that line reads as a sentence ("Thanks, I checked your
-    account and ...") it is the agent talking: we keep it and look for the real signature after it.
-    """
-    kept: list[str] = []
-    for _ in range(MAX_SIGNOFF_RETRIES):
-        message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-        if not message.replies:
-            break
-        reply = message.replies[0]
-        first_line = reply.signatures.split("\n", 1)[0] if reply.signatures else ""
-        if len(first_line.split()) <= MAX_SIGNOFF_WORDS:
-            kept.append(reply.body)
-            break
-        full = reply.full_body
-        end = full.find(first_line) + len(first_line)
-        if end < len(first_line):
-            kept.append(_cut_at_signature_marker(full))
-            break
-        rest = full[end:]
-        kept.append(full[:end] + rest[: len(rest) - len(rest.lstrip("\n"))])  # keep the line breaks
-        text = rest.lstrip("\n")
-    else:
-        kept.append(_cut_at_signature_marker(text))
-    return "".join(kept)
-
-
-def _cut_at_signature_marker(text: str) -> str:
-    """Cut at a "-- " delimiter line or a "Sent from my ..." line, whichever comes first."""
-    match = _SIGNATURE_MARKER.search(text)
-    return text[: match.start()] if match else text
-
-
-def _fallback_body(text: str) -> str:
-    """Cut at the earliest well-known separator; used only when the library raises."""
-    cut = len(text)
-    for pattern in _FALLBACK_CUTS:
-        match = pattern.search(text)
-        if match and match.start() < cut:
-            cut = match.start()
-    return text[:cut]
-
-
-def _drop_quoted_lines(text: str) -> str:
-    """Remove "> " lines that survive inside the newest reply (interleaved answers keep their own lines)."""
-    lines = [line for line in text.split("\n") if not _QUOTED_LINE.match(line)]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+        from lingua import Language, LanguageDetectorBuilder
+    except ImportError:
+        log.warning("lingua-language-detector is not installed: non-English replies are judged as English")
+        return None
+    return LanguageDetectorBuilder.from_languages(*(getattr(Language, n) for n in DETECTED_LANGUAGES)).build()

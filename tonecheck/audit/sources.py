@@ -26,7 +26,7 @@ from .mime import (
     parse_bytes,
     parse_message,
 )
-from .quotes import strip_reply
+from .quotes import judge
 
 MBOX_SUFFIXES = (".mbox", ".mbx", ".mbox.txt")
 EML_SUFFIXES = (".eml",)
@@ -338,9 +338,8 @@ def _export_item(record: dict[str, Any], fields: FieldMap, source: str) -> Item:
     if "\x00" in raw_text:
         item.error = "binary body (NUL characters)"
         return item
-    item.text = strip_reply(raw_text)
-    if not item.text:
-        item.error = "empty body after removing quotes and signature"
+    judged = judge(raw_text)
+    item.text, item.error = judged.text, judged.error
     return item
 
 

@@ -1,0 +1,57 @@
+"""tonecheck.reply on the shapes issue 12 names; the audit and check judge the same words."""
+
+from __future__ import annotations
+
+import pytest
+
+from tonecheck.audit.quotes import strip_reply
+from tonecheck.clean import clean
+from tonecheck.reply import extract_reply
+
+OWN = "We have refunded the order today."
+CUSTOMER = "You people are useless idiots."
+
+CASES = {
+    "zendesk": f"##- Please type your reply above this line -##\n\n{OWN}\n",
+    "zoho": f"{OWN}\n\n---- On Wed, 24 Feb 2021 14:02:50 +0530 jo@example.org wrote ----\n\n{CUSTOMER}\n",
+    "original-message-3-dashes": f"{OWN}\n\n---Original Message---\nFrom: Jo\n\n{CUSTOMER}\n",
+    "outlook-from-wrapped": (f"{OWN}\n\nFrom: Jo Bloggs\n<jo@example.org>\nSent: Monday, March 2, 2026 4:01 PM\n"
+                             f"To: Support\nSubject: Order\n\n{CUSTOMER}\n"),
+    "wrote-without-colon": f"{OWN}\n\nOn Mon, Mar 2, 2026 at 4:01 PM Jo <jo@example.org> wrote\n\n{CUSTOMER}\n",
+    "reply-above-line": f"{OWN}\n\n-- Reply above this line --\n\n{CUSTOMER}\n",
+    "german": f"{OWN}\n\nVon: Jo <jo@example.de>\nGesendet: Montag, 2. März 2026 10:00\nAn: Support\n\n{CUSTOMER}\n",
+    "french": f"{OWN}\n\nLe lun. 2 mars 2026 à 10:00, Jo <jo@example.fr> a écrit :\n\n{CUSTOMER}\n",
+    "italian": f"{OWN}\n\nDa: Jo <jo@example.it>\nInviato: lunedì 2 marzo 2026 10:00\nA: Support\n\n{CUSTOMER}\n",
+    "dutch": f"{OWN}\n\nOp ma 2 mrt 2026 om 10:00 schreef Jo <jo@example.nl>:\n\n{CUSTOMER}\n",
+    "spanish": f"{OWN}\n\nEl lun, 2 mar 2026 a las 10:00, Jo (<jo@example.es>) escribió:\n\n{CUSTOMER}\n",
+    "nested-quote": (f"On Mon, Mar 2, 2026 at 4:01 PM Jo <jo@example.org> wrote:\n> {CUSTOMER}\n>\n"
+                     f"> On Sun, Mar 1, 2026 at 9:00 AM Support <s@example.org> wrote:\n>> Earlier.\n\n{OWN}\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_only_the_senders_words_are_kept(name: str) -> None:
+    assert extract_reply(CASES[name]).text == OWN
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_and_audit_judge_the_same_words(name: str) -> None:
+    text = CASES[name]
+    assert clean(text).text.strip() == strip_reply(text) == OWN
+
+
+def test_spans_point_into_the_callers_text() -> None:
+    text = CASES["nested-quote"]
+    reply = extract_reply(text)
+    assert "".join(text[a:b] for a, b in reply.spans).strip() == OWN
+    cleaned = clean(text)
+    start = cleaned.text.index("refunded")
+    assert cleaned.span(start, start + 8) == (text.index("refunded"), text.index("refunded") + 8)
+
+
+def test_signature_and_mobile_footer_go_but_a_sentence_starting_with_thanks_stays() -> None:
+    text = "Thanks, I checked your account and the fee is gone.\n\nBest regards,\nPat Quinn\n\nSent from my iPhone\n"
+    reply = extract_reply(text)
+    assert reply.text == "Thanks, I checked your account and the fee is gone."
+    assert reply.with_signoff == "Thanks, I checked your account and the fee is gone.\n\nBest regards,\nPat Quinn"
+    assert reply.reason == "signature"
