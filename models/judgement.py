@@ -174,7 +174,7 @@ def print_report(res: dict[str, Any], misses: int) -> None:
         print(f"| {name} | {r['n']} | {r['rude']:.1%} | {r['any_finding']:.1%} | {r['flagged']:.1%} |")
     s = res["stanford_main_head"]
     print(f"\nStanford Politeness test split, polite vs impolite from the product's head (P(polite) > P(rude)): "
-          f"all {s['all']:.3f} (" + ", ".join(f"{k} {v:.3f}" for k, v in s.items() if k != "all") + ")")
+          f"all {s['all']:.3f} (" + ", ".join(f"{k} {v:.3f}" for k, v in s.items() if k not in ("all", "head")) + ")")
     print("\nCategory thresholds (chosen on validation): "
           + ", ".join(f"{k} {v}" for k, v in sorted(res["thresholds"].items())))
     print(f"\nMisses on held-out writers (up to {misses}; gold kinds, what the report found):\n")

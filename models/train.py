@@ -467,14 +467,19 @@ def describe(splits: dict[str, list[dataset.Item]]) -> dict[str, dict[str, int]]
     return {name: dict(sorted(Counter(i.label for i in items).items())) for name, items in splits.items()}
 
 
-def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str) -> dict[str, Any]:
-    """Train one model; write the artefact unless ``out`` is None. Returns the validation summary."""
+def run(cfg: dict[str, Any], data: Data, out: Path | None, mode: str,
+        trained: tuple[ToneModel, list[dict[str, Any]], int] | None = None) -> dict[str, Any]:
+    """Train one model (or take ``trained``: model, epoch log, best epoch) and calibrate it on validation; write the
+    artefact unless ``out`` is None. Returns the validation summary."""
     torch.set_num_threads(cfg["threads"])
     started = time.perf_counter()
     tokenizer = load_tokenizer(base_model_path() / "tokenizer.json", cfg["train"]["max_length"])
-    model, log, best_epoch = train_model(
-        cfg, data.train, data.val, data.stanford["train"], mode, tokenizer, data.dialogue["train"]
-    )
+    if trained is None:
+        model, log, best_epoch = train_model(
+            cfg, data.train, data.val, data.stanford["train"], mode, tokenizer, data.dialogue["train"]
+        )
+    else:
+        model, log, best_epoch = trained
 
     # Calibrate what will ship: the fp16 weights, reloaded as fp32.
     model.load_state_dict({k: v.float() for k, v in fp16_state(model).items()})
@@ -533,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, help="override the config's encoder layers")
     parser.add_argument("--max-items", type=int, default=0, help="cap items per split (quick development runs)")
     parser.add_argument(
+        "--calibrate-only", type=Path, metavar="ARTEFACT",
+        help="skip training: take ARTEFACT's weights and epoch log, redo every validation-only choice (temperature, "
+             "aggregation, category thresholds) with this config, and write the artefact to --out",
+    )
+    parser.add_argument(
         "--compare-stanford", nargs="?", const="none,aux,pretrain", metavar="MODES",
         help="train each Stanford mode (comma-separated; default all three), print validation metrics, write nothing",
     )
@@ -560,8 +570,18 @@ def main(argv: list[str] | None = None) -> int:
     mode = args.stanford or cfg["train"]["stanford"]
     cfg["train"]["stanford"] = mode
     out = args.out or dataset.resolve(cfg["output"]["dir"])
-    run(cfg, load_data(cfg, args.max_items), out, mode)
+    trained = load_trained(args.calibrate_only) if args.calibrate_only else None
+    run(cfg, load_data(cfg, args.max_items), out, mode, trained)
     return 0
+
+
+def load_trained(path: Path) -> tuple[ToneModel, list[dict[str, Any]], int]:
+    """A written artefact's fp32 model with the epoch log and best epoch of the run that trained it (the
+    artefact's weights are those fp16 weights, so calibrating them again changes nothing but the choices)."""
+    meta = json.loads((path / "tone.json").read_text("utf-8"))
+    clf = ToneClassifier.load(path, variant="fp32")
+    training = meta.get("training", {})
+    return clf.model, training.get("epochs", []), int(training.get("best_epoch", 0))
 
 
 if __name__ == "__main__":
