@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from .errors import ApiError, error_body
 from .inputs import checked_text, json_object, optional_str, required_str
+from .languagetool import Utf16
 from .openapi import document
 from .state import state
 
@@ -23,9 +24,19 @@ def check() -> Any:
     body = json_object()
     text = checked_text(required_str(body, "text", "text"), "text")
     pack = optional_str(body, "pack", "pack")
+    query, field = request.args.get("offsets"), optional_str(body, "offsets", "offsets")
+    for value in (query, field):
+        if value is not None and value not in ("codepoints", "utf16"):
+            raise ApiError.invalid("offsets", "offsets (field or query parameter) must be 'codepoints' or 'utf16'")
+    offsets = field or query or "codepoints"
     g.chars = len(text)
     (report,) = state().check_many([text], pack)
-    return jsonify(report.to_dict())
+    result = report.to_dict()
+    if offsets == "utf16":  # JavaScript slices strings by UTF-16 code units: add, never replace, start/end
+        u16 = Utf16(text)
+        for finding in result["findings"]:
+            finding["start_utf16"], finding["end_utf16"] = u16(finding["start"]), u16(finding["end"])
+    return jsonify(result)
 
 
 @v1.post("/check/batch")

@@ -90,6 +90,8 @@ SCHEMAS: dict[str, Any] = {
             "severity": {"enum": list(SEVERITIES)},
             "start": {**_INT, "description": "Unicode code point offset (Python str index) into the text"},
             "end": _INT,
+            "start_utf16": {**_INT, "description": "with offsets=utf16 on /v1/check: start in UTF-16 code units"},
+            "end_utf16": {**_INT, "description": "with offsets=utf16 on /v1/check: end in UTF-16 code units"},
             "text": _STR,
             "message": _STR,
             "suggestions": {"type": "array", "items": _STR},
@@ -142,6 +144,13 @@ SCHEMAS: dict[str, Any] = {
                 "description": f"the draft; at most http_max_chars characters; {_TEXT_RULES}",
             },
             "pack": _PACK,
+            "offsets": {
+                "enum": ["codepoints", "utf16"],
+                "default": "codepoints",
+                "description": "'utf16' adds start_utf16/end_utf16 to each finding (UTF-16 code units, what a "
+                "JavaScript string index counts); start/end stay code points. Also as the query parameter "
+                "?offsets=utf16",
+            },
         },
     },
     "BatchRequest": {
@@ -491,6 +500,15 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Check one draft",
             "security": _BEARER,
+            "parameters": [
+                {
+                    "name": "offsets",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": ["codepoints", "utf16"]},
+                    "description": "as the body field offsets (the body field wins)",
+                }
+            ],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _ref("CheckRequest")}},
