@@ -91,3 +91,55 @@ def test_the_one_script_is_the_only_one_the_policy_allows(full_audit: dict[str, 
     digest = base64.b64encode(hashlib.sha256(scripts[0].text.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in policy
     assert "default-src 'none'" in policy and "unsafe-eval" not in policy
+
+
+def _column(page: Any, index: int) -> list[str]:
+    return page.eval_on_selector_all(
+        "#agents tbody tr:not([hidden])", f"rows => rows.map(r => r.cells[{index}].getAttribute('data-v'))"
+    )
+
+
+def test_agent_table_sorts_and_filters(browser: Any, full_audit: dict[str, Any]) -> None:
+    agents = full_audit["summary"]["agents"]
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((full_audit["out"] / "report.html").as_uri(), wait_until="load")
+
+    audited = page.locator("#agents thead th", has_text="replies audited")
+    audited.click()
+    assert audited.get_attribute("aria-sort") == "descending"
+    values = [float(v) for v in _column(page, 2)]
+    assert values == sorted(values, reverse=True) and len(values) == len(agents)
+    audited.click()
+    assert audited.get_attribute("aria-sort") == "ascending"
+    assert [float(v) for v in _column(page, 2)] == sorted(values)
+    page.locator("#agents thead th", has_text="agent").first.click()
+    names = page.eval_on_selector_all("#agents tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert names == sorted((a["agent"] for a in agents), reverse=True)
+
+    page.fill("#agent-filter", "kim")
+    expected = [a for a in agents if "kim" in f"{a['agent']} {a['name']}".lower()]
+    assert page.locator("#agents tbody tr:not([hidden])").count() == len(expected) >= 1
+    assert page.inner_text("#agent-count") == str(len(expected))
+    page.fill("#agent-filter", "")
+    page.check("#agent-flagged")
+    flagged = [a for a in agents if a["flagged"]]
+    assert page.locator("#agents tbody tr:not([hidden])").count() == len(flagged) < len(agents)
+    assert page.eval_on_selector("#agents td.sticky", "td => getComputedStyle(td).position") == "sticky"
+
+    page.select_option("#reply-category", "isolating")
+    isolating = {f["key"] for f in full_audit["findings"] if f["category"] == "isolating"}
+    assert page.locator("#by-agent .reply:not([hidden])").count() == len(isolating) == 4
+    assert page.inner_text("#reply-count") == "4"
+    page.select_option("#reply-category", "")
+    page.select_option("#reply-verdict", "block")
+    assert page.locator("#by-agent .reply:not([hidden])").count() == 0
+    page.select_option("#reply-verdict", "")
+
+    link = page.locator("#agents a.agent-link").first
+    target = link.get_attribute("href")[1:]
+    link.click()
+    assert page.eval_on_selector(f"#{target}", "d => d.open") is True
+    assert errors == []
+    page.close()

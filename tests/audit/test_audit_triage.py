@@ -236,7 +236,7 @@ def test_model_verdicts_are_explained(checker: Checker, tmp_path: Path) -> None:
         assert f"P(rude) {float(m['p_rude']):.2f}" in why
         assert "Highest-scoring sentence" in why
         (sentence,) = card.xpath(".//mark[@class='model']")
-        assert sentence.text_content() in m["text"] and sentence.text_content() in why
+        assert sentence.text_content() in m["text"] and sentence.text_content().strip() in why
     # the tone chart: log count scale, with the review and block thresholds drawn
     chart = doc.xpath("//figure[@id='chart-tone']")[0]
     assert "replies (log scale)" in chart.text_content()

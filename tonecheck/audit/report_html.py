@@ -52,6 +52,7 @@ def tone_chart(totals: Any, summary: dict[str, Any]) -> str:
     """Histogram of the replies' P(rude) on a log count scale, with the review and block thresholds drawn;
     verdicts instead when the audit ran without the tone model."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     fig = Figure(figsize=(5.6, 3.2))
     ax = fig.add_subplot()
@@ -66,6 +67,8 @@ def tone_chart(totals: Any, summary: dict[str, Any]) -> str:
         ax.set_xlim(0, 1)
         ax.set_xlabel("P(rude) of the reply")
         ax.set_ylabel("replies (log scale)")
+        ax.yaxis.set_major_formatter(ScalarFormatter())  # 1, 10, 100 rather than 10⁰, 10¹, 10²
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title("Tone distribution")
     else:
         verdicts = summary["verdicts"]
@@ -449,7 +452,8 @@ def _why(m: dict[str, Any]) -> str:
         bits.append(f"P(rude) {p:.2f}, below the review threshold; its category head flagged a span.")
     s = why["sentence"]
     if s is not None and s["end"] <= len(m["text"]):
-        bits.append(f"Highest-scoring sentence (P(rude) {s['p_rude']:.2f}): “{e(m['text'][s['start'] : s['end']])}”.")
+        sentence = m["text"][s["start"] : s["end"]].strip()
+        bits.append(f"Highest-scoring sentence (P(rude) {s['p_rude']:.2f}): “{e(sentence)}”")
     if why["categories"]:
         bits.append("Model categories: " + e(", ".join(why["categories"])) + ".")
     return f'<div class="why">{" ".join(bits)}</div>'
