@@ -15,4 +15,11 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[service,audit,dev]'
 .venv/bin/ruff check .
+# The mail-client add-ins' core (clients/): node's own test runner, no dependencies, no network. CI's machine has
+# Node.js 20; a box without node skips this step and says so.
+if command -v node >/dev/null 2>&1; then
+    (cd clients && node --test core/ outlook/ thunderbird/)
+else
+    echo "scripts/test.sh: node not found, clients/ tests not run" >&2
+fi
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
