@@ -1,4 +1,5 @@
 // Thunderbird's compose.onBeforeSend decision, free of the messenger API so node --test can run it.
+import { htmlText } from "../core/draft.js";
 import { onSend, ToneCheckError } from "../core/tonecheck.js";
 
 // compose: messenger.compose (getComposeDetails); tab: the compose tab; settings from storage.local.
@@ -21,11 +22,5 @@ export async function beforeSend(compose, tab, settings, fetchImpl, confirm) {
   return { cancel: !(await confirm(`${result.message}\nSend anyway?`)) };
 }
 
-// Enough of HTML to text for a check: blockquotes (quoted history) dropped, tags removed, entities kept simple.
-export function htmlToText(html) {
-  return html
-    .replace(/<blockquote[\s\S]*?<\/blockquote>/gi, "")
-    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, "\n")
-    .replace(/<[^>]+>/g, "")
-    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-}
+// HTML to text as the review sees it (core/draft.js): blockquotes (quoted history) dropped, tags removed.
+export const htmlToText = (html) => htmlText(html).text;
