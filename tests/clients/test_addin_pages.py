@@ -29,10 +29,18 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 KEY = "addin-test-key-0123456789"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
-DRAFT_HTML = ("<html><head><meta charset='utf-8'></head><body><p>Hi Sam 👋, thanks for writing.</p>"
-              "<p>Honestly, that is an asinine question.</p><blockquote>you idiots</blockquote></body></html>")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DRAFT_HTML = (
+    "<html><head><meta charset='utf-8'></head><body><p>Hi Sam 👋, thanks for writing.</p>"
+    "<p>Honestly, that is an asinine question.</p><blockquote>you idiots</blockquote></body></html>"
+)
 
 
 def _missing(what: str) -> None:
@@ -48,8 +56,12 @@ def addin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _missing("node")
     out = tmp_path_factory.mktemp("clients-build") / "build"
     script = "const { build } = await import('./build.js'); build({ out: process.env.TONECHECK_BUILD_OUT });"
-    subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "clients", check=True,
-                   env={**os.environ, "TONECHECK_BUILD_OUT": str(out)})
+    subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=ROOT / "clients",
+        check=True,
+        env={**os.environ, "TONECHECK_BUILD_OUT": str(out)},
+    )
     handler = functools.partial(_QuietHandler, directory=str(out / "thunderbird"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -145,7 +157,8 @@ def test_popup_plain_text_draft_and_a_wrong_key(browser: Any, addin: str, servic
     page = open_page(browser, addin + "/popup.html", state)
     page.locator(".findings li button.apply", has_text="unusual").first.click()
     page.wait_for_function("window.__tc.set.length === 1")
-    assert page.evaluate("window.__tc.set[0].plainTextBody") == body.replace("an asinine question", "an unusual question")
+    expected = body.replace("an asinine question", "an unusual question")
+    assert page.evaluate("window.__tc.set[0].plainTextBody") == expected
     page.close()
 
     state["stored"]["apiKey"] = "not-the-key"
