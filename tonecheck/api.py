@@ -58,7 +58,8 @@ class Checker:
             from .classify import ToneClassifier
 
             classifier = ToneClassifier.load(
-                settings.model_dir, variant=settings.model_variant, threads=settings.threads
+                settings.model_dir, variant=settings.model_variant, threads=settings.threads,
+                cache_size=settings.tone_cache_size,
             )
         checker = cls(settings, build_nlp(), classifier)
         checker.pack(settings.default_pack)

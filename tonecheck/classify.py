@@ -17,7 +17,9 @@ import json
 import math
 import os
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,7 @@ class ToneClassifier:
         batch_size: int = 64,
         kind_thresholds: dict[str, float] | None = None,
         meta: dict[str, Any] | None = None,
+        cache_size: int = 0,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -208,6 +211,9 @@ class ToneClassifier:
         self.batch_size = batch_size
         self.kind_thresholds = dict(kind_thresholds or {})
         self.meta = meta or {}
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Tone] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def has_kinds(self) -> bool:
@@ -216,7 +222,7 @@ class ToneClassifier:
 
     @classmethod
     def load(
-        cls, path: Path, *, variant: str = "int8", threads: int = 0, batch_size: int = 64
+        cls, path: Path, *, variant: str = "int8", threads: int = 0, batch_size: int = 64, cache_size: int = 0
     ) -> ToneClassifier:
         """Load the artefact at ``path`` (offline), quantised to int8 or kept fp32.
 
@@ -247,6 +253,7 @@ class ToneClassifier:
             batch_size=batch_size,
             kind_thresholds={k: float(v) for k, v in meta.get("kind_thresholds", {}).items()},
             meta=meta,
+            cache_size=cache_size,
         )
 
     def logits(self, sentences: Sequence[str]) -> torch.Tensor:
@@ -278,7 +285,39 @@ class ToneClassifier:
         return torch.softmax(self.logits(sentences) / self.temperature, dim=-1)
 
     def predict(self, sentences: Sequence[str]) -> list[Tone]:
-        """One calibrated Tone per sentence (with its kind probabilities), all scored in one batched pass."""
+        """One calibrated Tone per sentence (with its kind probabilities), all scored in one batched pass.
+
+        Real mail repeats itself (greetings, sign-offs, templates: a quarter to a third of the sentences of real
+        agent replies are exact repeats), and an add-in re-checks a draft where one sentence changed. With
+        ``cache_size`` > 0 a bounded, per-process LRU keyed by the exact sentence text returns earlier results,
+        and repeats within one call are scored once. A cached sentence gets the scores of its first scoring,
+        which may differ from a fresh one in another batch by padding noise (~1e-3), never by label.
+        """
+        if self.cache_size <= 0:
+            return self._score(sentences)
+        found: dict[str, Tone] = {}
+        with self._cache_lock:
+            for s in sentences:
+                tone = self._cache.get(s)
+                if tone is not None:
+                    self._cache.move_to_end(s)
+                    found[s] = tone
+        new = list(dict.fromkeys(s for s in sentences if s not in found))
+        if new:
+            scored = dict(zip(new, self._score(new), strict=True))
+            found.update(scored)
+            with self._cache_lock:
+                self._cache.update(scored)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return [found[s] for s in sentences]
+
+    def clear_cache(self) -> None:
+        """Forget cached sentences (after changing the temperature or the aggregation's rude threshold)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+    def _score(self, sentences: Sequence[str]) -> list[Tone]:
         threshold = self.aggregate_settings.rude_threshold
         tone, kinds = self.all_logits(sentences)
         probs = torch.softmax(tone / self.temperature, dim=-1).tolist()

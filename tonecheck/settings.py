@@ -48,6 +48,7 @@ class Settings:
     use_model: bool = True
     model_variant: str = "int8"  # int8 (shipped speed-up) or fp32
     threads: int = 0  # torch intra-op threads; 0 = leave torch's default
+    tone_cache_size: int = 50_000  # sentences whose tone is kept per process (templates, re-checks); 0 = off
     # verdict thresholds on the reply's calibrated P(rude). review_rude is the shipped model's own operating point
     # (models/tone/tone.json "rude_threshold", chosen on validation), so a reply labelled rude is never "ok".
     # block_rude is high on purpose: the model alone blocks only when it is near-certain (on the validation

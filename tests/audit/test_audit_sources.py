@@ -9,6 +9,7 @@ from audit_helpers import FIXTURES, spec_for
 
 from tonecheck.audit.mime import html_to_text, normalise_agent
 from tonecheck.audit.sources import FieldMap, InputSpec, Item, count_inputs, detect_kind, read_inputs
+from tonecheck.errors import InputError
 
 EMPTY = "empty body after removing quotes and signature"
 
@@ -111,11 +112,12 @@ def test_csv_default_columns_and_non_utf8_row(tmp_path: Path) -> None:
     assert got[1].error == "undecodable bytes (not UTF-8) in the reply text"
 
 
-def test_csv_without_body_column_is_one_error_row(tmp_path: Path) -> None:
+def test_csv_without_body_column_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
-    [item] = read_inputs(InputSpec((path,), FieldMap()))
-    assert item.error == "CSV has neither a 'body' nor a 'html' column"
+    with pytest.raises(InputError, match=r"x\.csv: the CSV has no column 'body' \(body\) or 'html' \(html\); "
+                                         r"its columns are 'a', 'b'$"):
+        list(read_inputs(InputSpec((path,), FieldMap())))
 
 
 @pytest.mark.parametrize(

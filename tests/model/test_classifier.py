@@ -158,3 +158,18 @@ def test_review_threshold_is_the_shipped_models_rude_operating_point(tone_int8: 
 
     assert Settings().review_rude == tone_int8.aggregate_settings.rude_threshold
     assert Settings().review_rude < Settings().block_rude
+
+
+def test_sentence_cache_returns_the_first_scoring_and_stays_bounded(model_dir: Path) -> None:
+    clf = ToneClassifier.load(model_dir, variant="int8", threads=1, cache_size=3)
+    plain = ToneClassifier.load(model_dir, variant="int8", threads=1)
+    texts = ["Thanks for waiting.", "Read the manual.", "Thanks for waiting.", "Best, Sam"]
+    first = clf.predict(texts)
+    assert first[0] is first[2]  # scored once within the call
+    assert [t.label for t in first] == [t.label for t in plain.predict(texts)]
+    again = clf.predict(["Read the manual."])
+    assert again[0] is first[1]  # from the cache, not a new pass
+    clf.predict(["One.", "Two.", "Three."])
+    assert len(clf._cache) == 3 and "Read the manual." not in clf._cache  # least recently used went first
+    clf.clear_cache()
+    assert clf.predict(["Read the manual."])[0] is not first[1]

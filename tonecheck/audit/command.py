@@ -16,6 +16,7 @@ DEFAULT_DB_NAME = "audit.sqlite"
 # Export field names and their defaults (mirrors sources.FieldMap, kept here so --help needs no extra).
 _FIELDS = {
     "id": "id", "agent": "agent", "time": "sent_at", "subject": "subject", "body": "body", "html": "html",
+    "agent_name": "",
 }
 
 
@@ -23,16 +24,18 @@ def add_parser(subparsers: Any) -> None:
     """Register the ``audit`` subcommand (called by tonecheck.cli)."""
     p = subparsers.add_parser(
         "audit",
-        help="audit sent replies (mbox, .eml folders, CSV/JSONL exports) and write a per-agent report",
+        help="audit sent replies (mbox, Maildir, .eml folders, CSV/JSONL exports) and write a per-agent report",
         description=(
             "Audit many sent replies and write report.html, findings.csv, messages.csv and summary.json "
             "into --out. Results are stored in SQLite as they are computed; running the same command again "
-            "resumes and never audits a message twice. Exit status: 0 done, 2 usage error, "
-            "3 rule-pack error, 4 model unavailable, 130 interrupted (run it again to resume)."
+            "resumes: stored replies are not audited again, error rows are retried. Exit status: 0 done, "
+            "2 usage error (a missing input, a CSV without a mapped column, ...), 3 rule-pack error, "
+            "4 model unavailable, 130 interrupted (run it again to resume)."
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
-                   help="mbox file, folder of .eml files (recursive), or .csv / .jsonl helpdesk export")
+                   help="mbox file, Maildir (a folder with cur/ new/ tmp/), folder of .eml files and Maildirs "
+                        "(recursive), or .csv / .jsonl helpdesk export")
     p.add_argument("--out", required=True, type=Path, help="folder for the report files")
     p.add_argument("--db", type=Path, help=f"SQLite results database (default: OUT/{DEFAULT_DB_NAME})")
     p.add_argument("--pack", help="rule pack (default: the configured default pack)")
@@ -51,9 +54,12 @@ def add_parser(subparsers: Any) -> None:
     for fmt in ("csv", "jsonl"):
         note = " (dotted paths allowed)" if fmt == "jsonl" else ""
         group = p.add_argument_group(f"{fmt.upper()} export fields{note}")
+        kind = "column" if fmt == "csv" else "field"
         for name, default in _FIELDS.items():
-            group.add_argument(f"--{fmt}-{name}", default=default, metavar="NAME",
-                               help=f"{name} {'column' if fmt == 'csv' else 'field'} (default: %(default)s)")
+            label = name.replace("_", " ")
+            shown = "%(default)s" if default else f"none: the name in the agent {kind}, as in 'Name <address>'"
+            group.add_argument(f"--{fmt}-{name.replace('_', '-')}", default=default, metavar="NAME",
+                               help=f"{label} {kind} (default: {shown})")
     p.set_defaults(func=run_command)
 
 
@@ -77,7 +83,7 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
     try:
         from .report import Period, Thresholds, read_summary, write_outputs
         from .runner import RunOptions, run_audit
-        from .sources import InputSpec, check_paths
+        from .sources import InputSpec, check_inputs, check_paths
         from .store import AuditStore
     except ImportError as exc:
         raise ToneCheckError(f"tonecheck audit needs the 'audit' extra ({exc.name} is missing): "
@@ -90,6 +96,7 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: --out must be a folder")
     spec = InputSpec(tuple(args.inputs), _field_map(args, "csv"), _field_map(args, "jsonl"))
+    check_inputs(spec)  # a CSV without a mapped column: a usage error before the checker loads
     checker = make_checker(env, no_model=args.no_model)
     stream = env.stderr if _isatty(env.stderr) else None
     db_path = args.db or args.out / DEFAULT_DB_NAME
@@ -107,10 +114,15 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
         )
     env.stderr.write(
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "
-        f"(already stored or duplicate) in this run; {summary['messages']} messages in {db_path}; "
+        f"(already stored or duplicate) in this run{_retried(stats.retried)}; {summary['messages']} messages in "
+        f"{db_path}; "
         f"report: {args.out / 'report.html'}\n"
     )
     return 0
+
+
+def _retried(count: int) -> str:
+    return f", {count} earlier error row{'s' if count != 1 else ''} tried again" if count else ""
 
 
 def _isatty(stream: Any) -> bool:

@@ -1,14 +1,17 @@
-"""Readers: every input (mbox, folder of .eml, CSV or JSONL export) becomes a stream of :class:`Item`.
+"""Readers: every input (mbox, Maildir, folder of .eml, CSV or JSONL export) becomes a stream of :class:`Item`.
 
 An item is either a reply to check (``text`` is the agent's own words, the exact string findings point into)
-or an error row (``error`` says why). Readers never raise for bad content, only for a path that does not
-exist, so one broken file or message costs one row and the audit goes on.
+or an error row (``error`` says why). Readers never raise for bad content, only for a usage error: a path that
+does not exist or a CSV without the columns the field map names (:func:`check_inputs` finds both before any
+work), so one broken file or message costs one row and the audit goes on.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import mailbox
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +63,15 @@ class FieldMap:
     subject: str = "subject"
     body: str = "body"
     html: str = "html"
+    agent_name: str = ""  # display name; "" = the name in the agent field ("Jamie Lee <jamie@acme.example>")
+
+    def named(self) -> dict[str, str]:
+        """Field → column for the fields that are not left at their default (the ones a user named)."""
+        defaults = FieldMap()
+        return {name: getattr(self, name) for name in _FIELD_NAMES if getattr(self, name) != getattr(defaults, name)}
+
+
+_FIELD_NAMES = ("id", "agent", "agent_name", "time", "subject", "body", "html")
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,36 @@ def check_paths(paths: Iterable[Path]) -> None:
     for path in paths:
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
+
+
+def check_inputs(spec: InputSpec) -> None:
+    """Fail before any work on a usage error: a missing path, or a CSV whose header lacks a mapped column.
+
+    Reads only each CSV's header line; a CSV that cannot be read or is empty is left to the reader (an error row).
+    """
+    check_paths(spec.paths)
+    for path in spec.paths:
+        for file, kind in _expand(path):
+            if kind != "csv":
+                continue
+            try:
+                with file.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+                    header = next(csv.reader(fh), None)
+            except (OSError, csv.Error):
+                continue
+            if header:
+                _check_csv_header(file, header, spec.csv_fields)
+
+
+def _check_csv_header(file: Path, header: list[str], fields: FieldMap) -> None:
+    """Every column named in ``fields`` (not left at its default) must be in the header, and a body or HTML
+    column must be there; else an InputError naming the missing columns and the ones the file has."""
+    missing = [f"{column!r} ({name})" for name, column in fields.named().items() if column not in header]
+    if not missing and fields.body not in header and fields.html not in header:
+        missing = [f"{fields.body!r} (body) or {fields.html!r} (html)"]
+    if missing:
+        have = ", ".join(repr(column) for column in header)
+        raise InputError(f"{file}: the CSV has no column {', '.join(missing)}; its columns are {have}")
 
 
 def read_inputs(spec: InputSpec) -> Iterator[Item]:
@@ -117,14 +159,29 @@ def detect_kind(path: Path) -> str:
     return "csv"
 
 
+def is_maildir(path: Path) -> bool:
+    """A Maildir is a folder with cur/, new/ and tmp/ in it."""
+    return all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
+
+
 def _expand(path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder means every .eml under it (recursively, sorted); a file is read as its detected kind."""
-    if path.is_dir():
-        files = (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(EML_SUFFIXES))
-        for file in sorted(files):
-            yield file, "eml"
-    else:
+    """A Maildir is read as one; another folder means every .eml and every Maildir under it (recursively, in
+    sorted path order); a file is read as its detected kind."""
+    if not path.is_dir():
         yield path, detect_kind(path)
+        return
+    if is_maildir(path):
+        yield path, "maildir"
+        return
+    found: list[tuple[Path, str]] = []
+    for folder, subfolders, names in os.walk(path):
+        here = Path(folder)
+        found += [(here / name, "eml") for name in names if name.lower().endswith(EML_SUFFIXES)]
+        for sub in list(subfolders):
+            if is_maildir(here / sub):
+                found.append((here / sub, "maildir"))
+                subfolders.remove(sub)  # its message files are not .eml files of the outer folder
+    yield from sorted(found)
 
 
 def _read_path(path: Path, spec: InputSpec) -> Iterator[Item]:
@@ -137,6 +194,8 @@ def _read_path(path: Path, spec: InputSpec) -> Iterator[Item]:
                 yield from _read_mbox(file)
             elif kind == "eml":
                 yield _mail_item(file.read_bytes(), str(file))
+            elif kind == "maildir":
+                yield from _read_maildir(file)
             elif kind == "csv":
                 yield from _read_csv(file, spec.csv_fields)
             else:
@@ -258,6 +317,28 @@ def _open_multipart(msg: Message) -> bool:
     )
 
 
+# --- Maildir ------------------------------------------------------------------------------------------
+
+
+def _read_maildir(folder: Path) -> Iterator[Item]:
+    """Each message of new/ and cur/ (by its unique name, so the order is stable) read like an .eml file; a
+    message that cannot be read is an error row and the others are still read."""
+    box = mailbox.Maildir(folder, factory=None, create=False)
+    keys = sorted(box.iterkeys())
+    if not keys:
+        yield _input_error(folder, "empty Maildir: no messages in new/ or cur/")
+        return
+    for key in keys:
+        source = f"{folder}#{key}"
+        try:
+            raw = box.get_bytes(key)
+        except (OSError, KeyError) as exc:  # vanished since listed, unreadable, a folder where a file should be
+            reason = f"cannot read message: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+            yield Item(key=content_key("input", str(folder.resolve()), key, reason), source=source, error=reason)
+            continue
+        yield _mail_item(raw, source)
+
+
 # --- exports ------------------------------------------------------------------------------------------
 
 
@@ -268,9 +349,7 @@ def _read_csv(file: Path, fields: FieldMap) -> Iterator[Item]:
         if not reader.fieldnames:
             yield _input_error(file, "empty CSV file")
             return
-        if fields.body not in reader.fieldnames and fields.html not in reader.fieldnames:
-            yield _input_error(file, f"CSV has neither a {fields.body!r} nor a {fields.html!r} column")
-            return
+        _check_csv_header(file, list(reader.fieldnames), fields)  # a wrong mapping is a usage error
         row_number = 0
         while True:
             row_number += 1
@@ -320,12 +399,13 @@ def _lookup(record: dict[str, Any], name: str) -> str:
 
 def _export_item(record: dict[str, Any], fields: FieldMap, source: str) -> Item:
     """An export row or record as an item; keyed by its id, else by the hash of its content."""
-    values = {name: _lookup(record, getattr(fields, name)) for name in ("id", "agent", "time", "subject",
-                                                                        "body", "html")}
+    values = {name: _lookup(record, getattr(fields, name)) if getattr(fields, name) else ""
+              for name in _FIELD_NAMES}
     undecodable = [name for name, value in values.items() if _has_undecodable(value)]
-    for name in ("id", "agent", "time", "subject"):  # metadata is stored whatever its bytes (SQLite wants UTF-8)
+    for name in ("id", "agent", "agent_name", "time", "subject"):  # stored whatever its bytes (SQLite wants UTF-8)
         values[name] = _legacy_decode(values[name])
     agent, agent_name = normalise_agent(values["agent"])
+    agent_name = values["agent_name"].strip() or agent_name
     export_id = values["id"].strip()
     key = f"id:{export_id}" if export_id else content_key(values["agent"], values["time"], values["subject"],
                                                            values["body"], values["html"])
@@ -359,6 +439,9 @@ def _has_undecodable(value: str) -> bool:
 def _count_file(file: Path, kind: str) -> int:
     if kind == "eml":
         return 1
+    if kind == "maildir":
+        return max(1, sum(1 for sub in ("new", "cur") for entry in os.scandir(file / sub)
+                          if not entry.name.startswith(".")))
     if kind == "csv":
         with file.open("r", encoding="utf-8", errors="replace", newline="") as text:
             try:

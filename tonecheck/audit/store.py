@@ -2,7 +2,8 @@
 
 One row per message in ``messages`` (audited or error), one row per finding in ``findings``. A message's
 ``key`` (Message-ID, else export id, else content hash) is the primary key: a restart skips every key already
-stored, so nothing is audited twice. ``ordinal`` is the message's position in the input stream; reports sort
+stored as ``ok``, so nothing is audited twice; an ``error`` row is tried again and replaced when the new attempt
+gives another result. ``ordinal`` is the message's position in the input stream; reports sort
 by it, so an interrupted-then-resumed audit writes the same files as an uninterrupted one.
 """
 
@@ -77,6 +78,7 @@ class Outcome:
     ordinal: int
     report: Report | None = None
     error: str | None = None
+    replaces_error: bool = False  # the key is stored as an error row: replace that row (and any findings)
 
 
 class AuditStore:
@@ -131,8 +133,12 @@ class AuditStore:
         return dict(rows.fetchall())
 
     def known_keys(self) -> set[str]:
-        """Every key already stored: these are skipped on a resumed run."""
+        """Every key already stored (ok and error rows)."""
         return {row[0] for row in self.conn.execute("SELECT key FROM messages")}
+
+    def stored_errors(self) -> dict[str, str]:
+        """Key → reason of every error row: a rerun tries these again (ok rows are skipped)."""
+        return dict(self.conn.execute("SELECT key, COALESCE(error, '') FROM messages WHERE status = 'error'"))
 
     def write_batch(self, outcomes: Sequence[Outcome], pack: str) -> None:
         """Store a batch in one transaction: after a kill, a batch is either all there or not at all."""
@@ -145,6 +151,12 @@ class AuditStore:
         error = outcome.error if report is None else None
         tone = report.tone if report is not None else None
         scores = tone.scores if tone is not None else {}
+        if outcome.replaces_error:
+            self.conn.execute(
+                "DELETE FROM findings WHERE key IN (SELECT key FROM messages WHERE key = ? AND status = 'error')",
+                (item.key,),
+            )
+            self.conn.execute("DELETE FROM messages WHERE key = ? AND status = 'error'", (item.key,))
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO messages (key, ordinal, source, message_id, agent, agent_name, sent_at,"
             " subject, status, error, pack, text, verdict, tone_label, p_polite, p_neutral, p_rude,"
