@@ -25,7 +25,7 @@ def test_audit_writes_the_four_files_quietly(tmp_path: Path) -> None:
                           "--out", str(tmp_path / "report"), "--db", str(db), "--batch-size", "3", *CLI_FIELD_ARGS])
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [
-        "findings.csv", "messages.csv", "report.html", "summary.json",
+        "feedback.csv", "findings.csv", "messages.csv", "report.html", "summary.json",
     ]
     assert db.is_file()  # --db moves the store out of --out
     summary = json.loads((tmp_path / "report" / "summary.json").read_text("utf-8"))

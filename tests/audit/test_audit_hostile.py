@@ -163,7 +163,7 @@ def test_killed_while_writing_leaves_the_previous_files_whole(rules_checker: Any
     out = tmp_path / "out"
     audit(rules_checker, InputSpec((tmp_path / "sent.mbox",)), out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".csv", ".json", ".html")}
-    assert len(before) == 4 and before["messages.csv"].count(b"\r\n") == 6  # rows end in CRLF; reply text may hold \n
+    assert len(before) == 5 and before["messages.csv"].count(b"\r\n") == 6  # rows end in CRLF; reply text may hold \n
 
     proc = subprocess.run([sys.executable, "-c", _KILL_MID_WRITE, str(out)], cwd=ROOT, capture_output=True,
                           timeout=120)
@@ -187,5 +187,5 @@ def test_failed_write_removes_its_temporary_file(rules_checker: Any, tmp_path: P
             write_outputs(store, out)
     assert (out / "messages.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("audit.sqlite")) == [
-        "findings.csv", "messages.csv", "report.html", "summary.json",
+        "feedback.csv", "findings.csv", "messages.csv", "report.html", "summary.json",
     ]

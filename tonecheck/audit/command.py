@@ -48,6 +48,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--since", metavar="YYYY-MM-DD",
                    help="report only replies sent on or after this date (all are still audited and stored)")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="report only replies sent on or before this date")
+    p.add_argument("--coaching", action="store_true",
+                   help="also write OUT/coaching/AGENT.html: each agent's flagged replies, suggestions and trend")
     p.add_argument("--baseline", type=Path, metavar="DIR",
                    help="an earlier audit's --out folder: the report adds the change since it "
                         "(per verdict, category and agent)")
@@ -61,6 +63,41 @@ def add_parser(subparsers: Any) -> None:
             group.add_argument(f"--{fmt}-{name.replace('_', '-')}", default=default, metavar="NAME",
                                help=f"{label} {kind} (default: {shown})")
     p.set_defaults(func=run_command)
+    _add_review_parser(p)
+
+
+class _AuditParser(argparse.ArgumentParser):
+    """``tonecheck audit INPUT...``, except ``tonecheck audit review ...``, which its own parser reads (an
+    input file named ``review`` is given as ``./review``)."""
+
+    review: argparse.ArgumentParser
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if args and args[0] == "review":
+            return self.review.parse_known_args(args[1:], namespace)
+        return super().parse_known_args(args, namespace)
+
+
+def _add_review_parser(p: argparse.ArgumentParser) -> None:
+    from .feedback import add_review_arguments
+
+    p.__class__ = _AuditParser
+    p.epilog = "tonecheck audit review OUT_DIR --message KEY (--finding N | --verdict) --by NAME --why TEXT: " \
+               "dispute a finding or verdict (tonecheck audit review --help)"
+    review = argparse.ArgumentParser(
+        prog=f"{p.prog} review",
+        description="Mark a finding or a review/block verdict of an audit as wrong (who, when, why are stored in "
+                    "the audit's store), then rewrite OUT_DIR's outputs without it; or --list / --withdraw marks.",
+    )
+    add_review_arguments(review)
+    review.set_defaults(func=_run_review)
+    p.review = review  # type: ignore[attr-defined]
+
+
+def _run_review(args: argparse.Namespace, env: Any) -> int:
+    from .feedback import run_review
+
+    return run_review(args, env)
 
 
 def _positive_int(value: str) -> int:
@@ -111,6 +148,7 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
         summary = write_outputs(
             store, args.out, title=args.title, raw_csv=args.raw_csv, period=period, baseline=args.baseline,
             thresholds=Thresholds(checker.settings.review_rude, checker.settings.block_rude),
+            coaching=args.coaching,
         )
     env.stderr.write(
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "

@@ -5,6 +5,9 @@ audit are identical to an uninterrupted one's. report.html is one self-contained
 as inline SVG drawn by matplotlib, one small inline script (sorting and filtering) allowed by its hash in the
 page's Content-Security-Policy, and no external link of any kind.
 
+Disputes (``tonecheck audit review``, see feedback.py) are applied here: a disputed finding is left out of every
+count, a disputed verdict counts as ok and its tone score is left out; feedback.csv lists the marks.
+
 Two optional views of the same store: ``Period(since, until)`` limits every output to the replies sent in a
 date range, and ``baseline`` (another audit's output folder) adds a ``compare`` section: the change per
 verdict, category and agent between that audit and this one.
@@ -27,21 +30,22 @@ from typing import IO, Any
 
 from ..errors import InputError
 from ..report import CATEGORIES, TONE_LABELS
+from .feedback import Disputes, feedback_summary, write_feedback_csv
 from .report_html import highlight, ranked, render_html
 from .store import AuditStore
 
 __all__ = ["Period", "Thresholds", "compare", "highlight", "write_outputs"]
 
 WORST_SHOWN = 20
-WORST_PER_AGENT = 25  # flagged replies shown under each agent in report.html (all are in messages.csv)
+WORST_PER_AGENT = 25  # flagged replies per page under each agent in report.html (every one is reachable by paging)
 MESSAGE_COLUMNS = (
     "ordinal", "key", "source", "message_id", "agent", "agent_name", "sent_at", "subject", "status", "error",
     "pack", "verdict", "tone_label", "p_polite", "p_neutral", "p_rude", "findings", "categories", "chars",
-    "text",
+    "text", "disputed_findings", "verdict_disputed",
 )
 FINDING_COLUMNS = (
     "ordinal", "key", "source", "message_id", "agent", "rule_id", "category", "severity", "start", "end",
-    "text", "message", "suggestions", "finding_source", "score",
+    "text", "message", "suggestions", "finding_source", "score", "finding", "disputed",
 )
 VERDICTS = ("ok", "review", "block")
 _VERDICT_RANK = {"block": 2, "review": 1, "ok": 0}
@@ -119,6 +123,7 @@ class AgentStats:
     verdicts: Counter[str] = field(default_factory=Counter)
     rude_sum: float = 0.0
     toned: int = 0
+    days: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def to_dict(self) -> dict[str, Any]:
         flagged = self.verdicts["review"] + self.verdicts["block"]
@@ -151,7 +156,8 @@ class Totals:
     statuses: Counter[str] = field(default_factory=Counter)
     p_rude: list[float] = field(default_factory=list)
     worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
-    worst_by_agent: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = field(default_factory=dict)
+    flagged_by_agent: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = field(default_factory=dict)
+    disputed_verdicts: Counter[str] = field(default_factory=Counter)
     days: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     undated: int = 0
     outside_period: int = 0
@@ -166,8 +172,10 @@ def write_outputs(
     period: Period | None = None,
     baseline: Path | None = None,
     thresholds: Thresholds | None = None,
+    coaching: bool = False,
 ) -> dict[str, Any]:
-    """Write all four files into ``out_dir`` and return the summary (also written as summary.json).
+    """Write the five files (and with ``coaching`` one page per agent in ``out_dir/coaching``) into ``out_dir``
+    and return the summary (also written as summary.json).
 
     Each file is written under a temporary name in ``out_dir`` and renamed over the old one when complete, so a
     crash or ``kill -9`` mid-write leaves the previous file (or none), never a truncated one. CSV cells that a
@@ -179,15 +187,28 @@ def write_outputs(
     thresholds = thresholds or Thresholds()
     before = read_summary(baseline) if baseline is not None else None  # a bad baseline fails before any write
     out_dir.mkdir(parents=True, exist_ok=True)
-    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period)
-    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv, period, thresholds)
+    disputes = Disputes.load(store)
+    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period, disputes)
+    totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv, period, thresholds,
+                                 disputes)
+    with _replacing(out_dir / "feedback.csv") as fh:
+        marks = write_feedback_csv(store, fh, findings_by_key, period.covers, None if raw_csv else neutralise)
     summary = {**store.settings(), **_summary(totals, findings_by_key, period, thresholds)}
+    summary["feedback"] = feedback_summary(findings_by_key, totals.disputed_verdicts, marks,
+                                           list(summary["findings_by_category"]))
+    default_db = (out_dir / "audit.sqlite").resolve() == store.path.resolve()
+    summary["report_options"] = {"title": title, "raw_csv": raw_csv, "coaching": coaching,
+                                 "db": None if default_db else str(store.path.resolve())}
     if before is not None:
         summary["compare"] = compare(before, summary, str(baseline))
     with _replacing(out_dir / "summary.json") as fh:
         fh.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     with _replacing(out_dir / "report.html") as fh:
         fh.write(render_html(summary, totals, findings_by_key, title))
+    if coaching:
+        from .coaching import write_coaching
+
+        write_coaching(out_dir / "coaching", summary, totals, findings_by_key, title, _replacing)
     return summary
 
 
@@ -232,10 +253,12 @@ def neutralise(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_findings_csv(
-    store: AuditStore, path: Path, raw: bool = False, period: Period | None = None
+    store: AuditStore, path: Path, raw: bool = False, period: Period | None = None, disputes: Disputes | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """findings.csv, one row per finding; returns the findings grouped by message key for the rest."""
+    """findings.csv, one row per finding, disputed ones included (``disputed`` 1); returns the findings grouped
+    by message key for the rest."""
     period = period or Period()
+    disputes = disputes or Disputes()
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS, extrasaction="ignore")
@@ -244,6 +267,8 @@ def _write_findings_csv(
             if not period.covers(row["sent_at"]):
                 continue
             row["suggestions"] = " | ".join(json.loads(row["suggestions"]))
+            row["finding"] = row["idx"] + 1
+            row["disputed"] = int((row["key"], row["idx"]) in disputes.findings)
             writer.writerow(row if raw else neutralise(row))
             grouped[row["key"]].append(row)
     return grouped
@@ -256,10 +281,15 @@ def _write_messages_csv(
     raw: bool = False,
     period: Period | None = None,
     thresholds: Thresholds | None = None,
+    disputes: Disputes | None = None,
 ) -> Totals:
-    """messages.csv, one row per message (error rows included), accumulating the totals on the way."""
+    """messages.csv, one row per message (error rows included), accumulating the totals on the way.
+
+    ``findings`` and ``categories`` count only undisputed findings; ``disputed_findings`` the others;
+    ``verdict`` stays the checker's and ``verdict_disputed`` says whether it was marked wrong."""
     period = period or Period()
     thresholds = thresholds or Thresholds()
+    disputes = disputes or Disputes()
     totals = Totals()
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=MESSAGE_COLUMNS, extrasaction="ignore")
@@ -268,10 +298,13 @@ def _write_messages_csv(
             if not period.covers(row["sent_at"]):
                 totals.outside_period += 1
                 continue
-            own = findings.get(row["key"], [])
-            row["findings"] = row["n_findings"]
+            every = findings.get(row["key"], [])
+            own = [f for f in every if not f["disputed"]]
+            row["findings"] = row["n_findings"] - (len(every) - len(own))
             row["categories"] = ";".join(sorted({f["category"] for f in own}))
             row["chars"] = len(row["text"])
+            row["disputed_findings"] = len(every) - len(own)
+            row["verdict_disputed"] = int(row["key"] in disputes.verdicts)
             writer.writerow(row if raw else neutralise(row))
             _accumulate(totals, row, own, thresholds)
     return totals
@@ -290,29 +323,37 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]], 
         return
     totals.audited += 1
     stats.audited += 1
-    stats.verdicts[row["verdict"]] += 1
+    disputed = bool(row["verdict_disputed"])
+    verdict = "ok" if disputed else row["verdict"]  # a disputed review/block verdict counts as ok
+    if disputed:
+        totals.disputed_verdicts[row["verdict"]] += 1
+    stats.verdicts[verdict] += 1
     day = sent_day(row["sent_at"])
     if day is None:
         totals.undated += 1
     else:
-        totals.days[day]["audited"] += 1
-        totals.days[day][row["verdict"]] += 1
+        for days in (totals.days, stats.days):
+            days[day]["audited"] += 1
+            days[day][verdict] += 1
     stats.findings.update(f["category"] for f in own)
     if own:
         stats.with_findings += 1
-    if row["p_rude"] is not None:
+    if row["p_rude"] is not None and not disputed:  # the tone score of a disputed verdict is left out
         stats.toned += 1
         stats.rude_sum += row["p_rude"]
         stats.labels[row["tone_label"]] += 1
         totals.p_rude.append(row["p_rude"])
-    if own or row["verdict"] != "ok":
+    if own or verdict != "ok":
         severe = sum(1 for f in own if f["severity"] == "error")
-        rank = (_VERDICT_RANK[row["verdict"]], severe, len(own), row["p_rude"] or 0.0, -row["ordinal"])
+        rank = (_VERDICT_RANK[verdict], severe, len(own), row["p_rude"] or 0.0, -row["ordinal"])
         entry = {k: row[k] for k in ("key", "ordinal", "source", "agent", "agent_name", "subject", "sent_at",
-                                     "verdict", "tone_label", "p_rude", "text")}
+                                     "tone_label", "p_rude", "text")}
+        entry["verdict"] = verdict
+        entry["stored_verdict"] = row["verdict"]
+        entry["verdict_disputed"] = disputed
         entry["why"] = explain(row, own, thresholds)
         _keep(totals.worst, (rank, entry), WORST_SHOWN)
-        _keep(totals.worst_by_agent.setdefault(stats.agent, []), (rank, entry), WORST_PER_AGENT)
+        totals.flagged_by_agent.setdefault(stats.agent, []).append((rank, entry))  # all of them: the page pages
 
 
 def _keep(heap: list[tuple[tuple[Any, ...], dict[str, Any]]], item: tuple[Any, Any], size: int) -> None:
@@ -364,7 +405,7 @@ def _top_sentence(report_json: str | None) -> dict[str, Any] | None:
 def _summary(
     totals: Totals, findings: dict[str, list[dict[str, Any]]], period: Period, thresholds: Thresholds
 ) -> dict[str, Any]:
-    by_category = Counter(f["category"] for rows in findings.values() for f in rows)
+    by_category = Counter(f["category"] for rows in findings.values() for f in rows if not f["disputed"])
     labels: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     for stats in totals.agents.values():
@@ -372,6 +413,12 @@ def _summary(
         verdicts.update(stats.verdicts)
     with_findings = sum(s.with_findings for s in totals.agents.values())
     flagged = verdicts["review"] + verdicts["block"]
+    overall = trend(totals.days, totals.undated)
+    agents = []
+    for stats in sorted(totals.agents.values(), key=lambda s: s.agent):
+        agent = stats.to_dict()
+        agent["trend"] = trend(stats.days, 0, overall)["periods"]  # the overall periods, so agents compare
+        agents.append(agent)
     return {
         "messages": totals.messages,
         "audited": totals.audited,
@@ -392,24 +439,32 @@ def _summary(
             "labels": {label: labels[label] for label in TONE_LABELS},
         } if totals.p_rude else None,
         "thresholds": {"review_rude": thresholds.review_rude, "block_rude": thresholds.block_rude},
-        "agents": [s.to_dict() for s in sorted(totals.agents.values(), key=lambda s: s.agent)],
+        "agents": agents,
         "worst": [entry["key"] for entry in ranked(totals.worst)],
         "period": {"since": period.since, "until": period.until, "outside": totals.outside_period},
-        "trend": trend(totals.days, totals.undated),
+        "trend": overall,
     }
 
 
-def trend(days: dict[str, Counter[str]], undated: int) -> dict[str, Any]:
+def trend(days: dict[str, Counter[str]], undated: int, like: dict[str, Any] | None = None) -> dict[str, Any]:
     """Audited replies per period of their send date, with the flagged (review + block) rate of each.
 
     Day buckets when the dates span at most 31 days, ISO weeks (labelled by their Monday) up to 26 weeks,
-    months beyond. Every period between the first and the last is listed, empty ones with zeros.
+    months beyond. Every period between the first and the last is listed, empty ones with zeros. ``like`` (the
+    whole audit's trend) gives the bucket and the periods to use instead, so an agent's trend lines up with it.
     """
-    if not days:
+    if like is not None:
+        if not like["periods"]:
+            return {"bucket": None, "periods": [], "undated": undated}
+        bucket = like["bucket"]
+        first = dt.date.fromisoformat(like["periods"][0]["period"])
+        last = _next(dt.date.fromisoformat(like["periods"][-1]["period"]), bucket) - dt.timedelta(days=1)
+    elif not days:
         return {"bucket": None, "periods": [], "undated": undated}
-    first, last = dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
-    span = (last - first).days
-    bucket = "day" if span <= 31 else "week" if span <= 26 * 7 else "month"
+    else:
+        first, last = dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
+        span = (last - first).days
+        bucket = "day" if span <= 31 else "week" if span <= 26 * 7 else "month"
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for day, c in days.items():
         counts[_bucket(dt.date.fromisoformat(day), bucket)].update(c)

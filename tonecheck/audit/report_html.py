@@ -1,9 +1,10 @@
 """report.html: one self-contained page a QA lead can triage in, and its matplotlib charts.
 
 Every value that came from mail (text, subjects, agents, names, sources, rule messages) goes through
-``html.escape``; numbers are formatted here. The page's only script is ``_JS`` below (sorting and filtering,
-no library); the Content-Security-Policy in the page allows that script by its hash and nothing else: no
-network, no other script, so even a missed escape could not run code or fetch anything.
+``html.escape``; numbers are formatted here. The page's only script is ``_JS`` below (sorting, filtering,
+paging and the dispute form, no library); the Content-Security-Policy in the page allows exactly the script
+it carries, by the SHA-256 hash of that text (``_csp(script)``), and nothing else: no network, no other
+script, no inline handler, so even a missed escape could not run code or fetch anything.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from ..highlight import highlight as mark_spans
 from ..report import TONE_LABELS
+from .feedback import dispute_args
 
 e = html.escape
 
@@ -145,9 +147,16 @@ mark.info{background:#cfe8f7}mark.model{background:#e6d7f5}
 details.agent-replies{margin:.4em 0}details.agent-replies>summary{cursor:pointer;font-weight:bold}
 ul.f{margin:.3em 0;padding-left:1.2em}.muted{color:#777}.scroll{overflow-x:auto}
 .up{color:#b00}.down{color:#287a3e}
+li.disputed{color:#777;text-decoration:line-through}.disputed-note{color:#777;font-style:italic}
+button.dispute{font-size:11px;margin-left:.5em}.pager{display:flex;gap:.6em;align-items:center;margin:.4em 0}
+#dispute-panel{position:fixed;right:1em;bottom:1em;max-width:40em;background:#fff;border:2px solid #8e6bbf;
+  border-radius:6px;padding:.6em 1em;box-shadow:0 2px 10px rgba(0,0,0,.2);z-index:10}
+#dispute-panel code{display:block;white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:.4em;
+  margin:.4em 0}#dispute-panel label{display:block;margin:.2em 0}#dispute-panel input{width:100%}
+table.agent-trend{width:auto;margin:.4em 0}
 """
 
-_JS = """
+_JS = r"""
 (function () {
   "use strict";
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
@@ -205,11 +214,13 @@ _JS = """
         var ok = agentOk && (!verdict || card.getAttribute("data-verdict") === verdict) &&
           (!category || card.getAttribute("data-categories").indexOf(" " + category + " ") >= 0) &&
           (!modelOnly || card.getAttribute("data-model-only") === "1");
-        card.hidden = !ok;
+        card.setAttribute("data-match", ok ? "1" : "0");
         if (ok) { visible += 1; }
       });
       group.hidden = visible === 0;
       if (active) { group.open = visible > 0; }
+      group.setAttribute("data-page", "0");
+      paginate(group);
       shown += visible;
     });
     byId("reply-count").textContent = String(shown);
@@ -224,6 +235,90 @@ _JS = """
     });
     byId("reply-agent").addEventListener("input", filterReplies);
   }
+  // Paging: each agent's replies, PAGE at a time, among those the filters leave (data-match).
+  var PAGE = byId("by-agent") ? parseInt(byId("by-agent").getAttribute("data-page-size"), 10) : 25;
+  function paginate(group) {
+    var cards = Array.prototype.filter.call(group.querySelectorAll(".reply"), function (c) {
+      return c.getAttribute("data-match") !== "0";
+    });
+    var pages = Math.max(1, Math.ceil(cards.length / PAGE));
+    var page = Math.min(parseInt(group.getAttribute("data-page") || "0", 10), pages - 1);
+    group.setAttribute("data-page", String(page));
+    each(group.querySelectorAll(".reply"), function (c) { c.hidden = true; });
+    cards.forEach(function (c, i) { c.hidden = i < page * PAGE || i >= (page + 1) * PAGE; });
+    var pager = group.querySelector(".pager");
+    if (pager) {
+      pager.hidden = pages < 2;
+      pager.querySelector(".page-info").textContent = "page " + (page + 1) + " of " + pages + " (" +
+        cards.length + " replies)";
+      pager.querySelector(".prev").disabled = page === 0;
+      pager.querySelector(".next").disabled = page >= pages - 1;
+    }
+  }
+  each(document.querySelectorAll("#by-agent details.agent-replies"), function (group) {
+    var pager = group.querySelector(".pager");
+    if (pager) {
+      pager.querySelector(".prev").addEventListener("click", function () {
+        group.setAttribute("data-page", String(parseInt(group.getAttribute("data-page"), 10) - 1));
+        paginate(group);
+      });
+      pager.querySelector(".next").addEventListener("click", function () {
+        group.setAttribute("data-page", String(parseInt(group.getAttribute("data-page"), 10) + 1));
+        paginate(group);
+      });
+    }
+    paginate(group);
+  });
+  // Disputes: the page is an offline file, so it builds the `tonecheck audit review` command to run.
+  function quote(s) {
+    return /^[A-Za-z0-9_@%+=:,.\/-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\"'\"'") + "'";
+  }
+  function folder() {
+    if (location.protocol !== "file:") { return "OUT_DIR"; }
+    var path = decodeURIComponent(location.pathname).replace(/\/[^\/]*$/, "");
+    if (/^\/[A-Za-z]:/.test(path)) { path = path.slice(1); }
+    return path || "/";
+  }
+  var current = null;
+  function command() {
+    var db = document.body.getAttribute("data-db");
+    var by = byId("dispute-by").value.trim(), why = byId("dispute-why").value.trim();
+    return "tonecheck audit review " + quote(folder()) + (db ? " --db " + quote(db) : "") + " " +
+      current.getAttribute("data-args") + " --by " + quote(by || "YOUR NAME") +
+      " --why " + quote(why || "WHY IT IS WRONG");
+  }
+  function showCommand() {
+    if (current) { byId("dispute-command").textContent = command(); byId("dispute-copied").textContent = ""; }
+  }
+  each(document.querySelectorAll("button.dispute"), function (button) {
+    button.addEventListener("click", function () {
+      current = button;
+      byId("dispute-what").textContent = button.getAttribute("data-what");
+      byId("dispute-panel").hidden = false;
+      showCommand();
+    });
+  });
+  if (byId("dispute-panel")) {
+    byId("dispute-by").addEventListener("input", showCommand);
+    byId("dispute-why").addEventListener("input", showCommand);
+    byId("dispute-close").addEventListener("click", function () { byId("dispute-panel").hidden = true; });
+    byId("dispute-copy").addEventListener("click", function () {
+      var text = byId("dispute-command").textContent, done = function () {
+        byId("dispute-copied").textContent = "copied";
+      };
+      function fallback() {
+        var range = document.createRange();
+        range.selectNodeContents(byId("dispute-command"));
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        byId("dispute-copied").textContent = document.execCommand("copy") ? "copied" : "select and copy it";
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, fallback);
+      } else { fallback(); }
+    });
+  }
   each(document.querySelectorAll("a.agent-link"), function (link) {
     link.addEventListener("click", function () {
       var target = byId(link.getAttribute("href").slice(1));
@@ -234,8 +329,9 @@ _JS = """
 """
 
 
-def _csp() -> str:
-    digest = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
+def _csp(script: str) -> str:
+    """The page's policy: ``script`` (the exact text of its one inline script) allowed by hash, nothing else."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
             "img-src data:; form-action 'none'; base-uri 'none'")
 
@@ -245,12 +341,15 @@ def render_html(
 ) -> str:
     """The whole report as one string; every piece of mail-derived text goes through html.escape."""
     agent_ids = {a["agent"]: f"agent-{i}" for i, a in enumerate(summary["agents"])}
+    script = _JS
+    db = (summary.get("report_options") or {}).get("db")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{e(_csp())}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{e(_csp(script))}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{e(title)}</title><style>{_CSS}</style></head>",
+        f'<body data-db="{e(db)}">' if db else "<body>",
         f"<h1>{e(title)}</h1>",
         _period_line(summary),
         _cards(summary),
@@ -266,8 +365,10 @@ def render_html(
         "<h2>Worst replies</h2>",
         _worst(summary, totals, findings),
         _by_agent(summary, totals, findings, agent_ids),
+        _feedback(summary),
         _errors(summary),
-        f"<script>{_JS}</script>",
+        _DISPUTE_PANEL,
+        f"<script>{script}</script>",
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
@@ -459,12 +560,26 @@ def _why(m: dict[str, Any]) -> str:
     return f'<div class="why">{" ".join(bits)}</div>'
 
 
-def _reply(m: dict[str, Any], own: list[dict[str, Any]]) -> str:
+def _dispute_button(key: str, finding: int | None, what: str) -> str:
+    return (f'<button type="button" class="dispute" data-args="{e(dispute_args(key, finding))}" '
+            f'data-what="{e(what)}">dispute</button>')
+
+
+def _finding_item(m: dict[str, Any], f: dict[str, Any]) -> str:
+    text = (f"<b>{e(f['category'])}</b> {e(f['severity'])}{_model_note(f)} “{e(f['text'])}”: {e(f['message'])}")
+    number = f["idx"] + 1
+    if f.get("disputed"):
+        return f'<li class="disputed" data-finding="{number}">{text} <span class="disputed-note">(disputed)</span></li>'
+    what = f"finding {number} ({f['rule_id']}) of {m['key']}"
+    return f'<li data-finding="{number}">{text}{_dispute_button(m["key"], number, what)}</li>'
+
+
+def _reply(m: dict[str, Any], every: list[dict[str, Any]]) -> str:
+    """One reply card: its verdict, highlighted text and findings, each undisputed finding and a review/block
+    verdict with a "dispute" button (the page then shows the ``tonecheck audit review`` command to copy)."""
+    own = [f for f in every if not f.get("disputed")]
     tone = f"{m['tone_label']} (P(rude) {m['p_rude']:.2f})" if m["p_rude"] is not None else "not scored"
-    items = "".join(
-        f"<li><b>{e(f['category'])}</b> {e(f['severity'])}{_model_note(f)} “{e(f['text'])}”: {e(f['message'])}</li>"
-        for f in own
-    )
+    items = "".join(_finding_item(m, f) for f in every)
     spans = list(own)
     why = m["why"]
     if why and why["model_only"] and why["sentence"] and not own:
@@ -473,16 +588,36 @@ def _reply(m: dict[str, Any], own: list[dict[str, Any]]) -> str:
                       "message": f"highest P(rude) sentence, {s['p_rude']:.2f}"})
     cats = " ".join(sorted({f["category"] for f in own}))
     model_only = "1" if why and why["model_only"] else "0"
+    stored = m.get("stored_verdict", m["verdict"])
+    if m.get("verdict_disputed"):
+        verdict = f'<span class="disputed-note">{e(stored)} verdict disputed, counted as ok</span>'
+    else:
+        verdict = f'<span class="verdict-{e(m["verdict"])}">{e(m["verdict"])}</span>'
+        if m["verdict"] in ("review", "block"):
+            verdict += _dispute_button(m["key"], None, f"the {m['verdict']} verdict of {m['key']}")
     return (
         f'<div class="reply" data-key="{e(m["key"])}" data-verdict="{e(m["verdict"])}" '
         f'data-categories=" {e(cats)} " data-model-only="{model_only}">'
-        f'<div><span class="verdict-{e(m["verdict"])}">{e(m["verdict"])}</span> · '
+        f"<div>{verdict} · "
         f"{e(m['agent'])} · {e(m['subject'] or '(no subject)')} · {e(m['sent_at'] or 'no date')} · tone {e(tone)} · "
-        f'<span class="muted">{e(m["source"])}</span></div>'
+        f'<span class="muted">{e(m["source"])}</span> · <span class="muted">key {e(m["key"])}</span></div>'
         f"{_why(m)}<pre>{highlight(m['text'], spans)}</pre>"
         + (f'<ul class="f">{items}</ul>' if items else "")
         + "</div>"
     )
+
+
+_DISPUTE_PANEL = (
+    '<div id="dispute-panel" hidden><b>Dispute <span id="dispute-what"></span></b>'
+    '<p class="muted">This report is a file, so it cannot store the mark itself: fill in your name and why, '
+    "copy the command and run it where the audit's store is. It stores the mark and rewrites this report "
+    "without the disputed item.</p>"
+    '<label>Your name <input id="dispute-by" type="text" autocomplete="name"></label>'
+    '<label>Why it is wrong <input id="dispute-why" type="text"></label>'
+    '<code id="dispute-command"></code>'
+    '<button type="button" id="dispute-copy">copy command</button> <span id="dispute-copied" class="muted"></span> '
+    '<button type="button" id="dispute-close">close</button></div>'
+)
 
 
 def _worst(summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]]) -> str:
@@ -493,42 +628,86 @@ def _worst(summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[s
             '“Flagged replies by agent”.</p><div id="worst">' + "".join(blocks) + "</div>")
 
 
+def _agent_trend(a: dict[str, Any], bucket: str | None) -> str:
+    """The agent's replies and flagged share per period (the whole audit's periods), as a small table."""
+    periods = a.get("trend") or []
+    if not periods:
+        return ""
+    head = "".join(f"<th>{e(p['period'])}</th>" for p in periods)
+    audited = "".join(f"<td>{p['audited']}</td>" for p in periods)
+    flagged = "".join(f"<td>{p['flagged']}</td>" for p in periods)
+    pct = "".join(f'<td data-v="{_v(p["pct_flagged"])}">{_num(p["pct_flagged"])}</td>' for p in periods)
+    return (f'<div class="scroll"><table class="agent-trend"><thead><tr><th class="l">{e(bucket or "")} from</th>'
+            f'{head}</tr></thead><tbody><tr><td class="l">audited</td>{audited}</tr>'
+            f'<tr><td class="l">flagged</td>{flagged}</tr><tr><td class="l">% flagged</td>{pct}</tr>'
+            "</tbody></table></div>")
+
+
 def _by_agent(summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]],
               agent_ids: dict[str, str]) -> str:
-    if not totals.worst_by_agent:
+    if not totals.flagged_by_agent:
         return ""
     from .report import WORST_PER_AGENT
 
     groups = []
     shown = 0
     for a in summary["agents"]:
-        heap = totals.worst_by_agent.get(a["agent"])
+        heap = totals.flagged_by_agent.get(a["agent"])
         if not heap:
             continue
         entries = ranked(heap)
         shown += len(entries)
-        more = max(0, a["flagged"] - sum(m["verdict"] != "ok" for m in entries))
-        note = (f'<p class="muted">{more} more flagged replies of this agent are in messages.csv.</p>'
-                if more else "")
         search = e(f"{a['agent']} {a['name']}".lower())
+        pager = ('<div class="pager" hidden><button type="button" class="prev">previous</button>'
+                 '<span class="page-info"></span><button type="button" class="next">next</button></div>')
         groups.append(
-            f'<details class="agent-replies" id="{agent_ids[a["agent"]]}" data-search="{search}">'
+            f'<details class="agent-replies" id="{agent_ids[a["agent"]]}" data-search="{search}" data-page="0">'
             f'<summary>{e(a["agent"])}{" · " + e(a["name"]) if a["name"] else ""} — '
-            f'{a["verdicts"]["block"]} block, {a["verdicts"]["review"]} review, {len(entries)} shown</summary>'
-            + "".join(_reply(m, findings.get(m["key"], [])) for m in entries) + note + "</details>"
+            f'{a["verdicts"]["block"]} block, {a["verdicts"]["review"]} review, {len(entries)} replies</summary>'
+            + _agent_trend(a, summary["trend"]["bucket"])
+            + "".join(_reply(m, findings.get(m["key"], [])) for m in entries) + pager + "</details>"
         )
     categories = "".join(f'<option value="{e(c)}">{e(c.replace("_", " "))}</option>'
                          for c in summary["findings_by_category"])
     return (
         "<h2>Flagged replies by agent</h2>"
-        f"<p>Each agent's worst replies (up to {WORST_PER_AGENT}, worst first); all of them are in messages.csv.</p>"
+        f"<p>Every flagged reply or reply with a finding of each agent, worst first, {WORST_PER_AGENT} per page, "
+        "with the agent's trend. “dispute” gives the command that marks a finding or verdict as wrong.</p>"
         '<div class="filters"><label>Verdict <select id="reply-verdict"><option value="">any</option>'
         '<option value="block">block</option><option value="review">review</option><option value="ok">ok</option>'
         '</select></label><label>Category <select id="reply-category"><option value="">any</option>'
         f'{categories}</select></label><label>Agent <input id="reply-agent" type="search"></label>'
         '<label><input id="reply-model" type="checkbox"> tone model alone</label>'
         f'<span class="muted"><span id="reply-count">{shown}</span> replies shown</span></div>'
-        f'<div id="by-agent">{"".join(groups)}</div>'
+        f'<div id="by-agent" data-page-size="{WORST_PER_AGENT}">{"".join(groups)}</div>'
+    )
+
+
+def _feedback(summary: dict[str, Any]) -> str:
+    """Disputes per rule and per category (summary.json's feedback), the most disputed rules first."""
+    fb = summary.get("feedback")
+    if not fb or not fb["marks"]:
+        return ('<h2>Disputes</h2><p class="muted" id="feedback-none">No finding or verdict has been disputed. '
+                "Use a reply's “dispute” button, or <code>tonecheck audit review</code>.</p>")
+
+    def rows(table: dict[str, dict[str, Any]]) -> str:
+        return "".join(
+            f'<tr><td class="l">{e(name)}</td><td>{t["findings"]}</td><td>{t["disputed"]}</td>'
+            f'<td data-v="{_v(t["pct_disputed"])}">{_num(t["pct_disputed"])}</td></tr>'
+            for name, t in table.items() if t["findings"]
+        )
+
+    head = '<thead><tr><th class="l">{}</th><th>findings</th><th>disputed</th><th>% disputed</th></tr></thead>'
+    v = fb["verdicts_disputed"]
+    return (
+        f'<section id="feedback"><h2>Disputes</h2><p>{fb["marks"]} marks: {fb["findings_disputed"]} findings and '
+        f'{v["review"]} review and {v["block"]} block verdicts disputed. Disputed findings are left out of every '
+        "count above; a disputed verdict counts as ok and its tone score is left out. Every mark is in "
+        "feedback.csv.</p>"
+        f'<h3>Per rule</h3><table id="feedback-rules" class="sortable">{head.format("rule")}'
+        f'<tbody>{rows(fb["by_rule"])}</tbody></table>'
+        f'<h3>Per category</h3><table id="feedback-categories" class="sortable">{head.format("category")}'
+        f'<tbody>{rows(fb["by_category"])}</tbody></table></section>'
     )
 
 

@@ -61,6 +61,19 @@ CREATE TABLE IF NOT EXISTS findings (
     score REAL,
     PRIMARY KEY (key, idx)
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL REFERENCES messages (key),
+    target TEXT NOT NULL CHECK (target IN ('finding', 'verdict')),
+    idx INTEGER,
+    rule_id TEXT,
+    category TEXT,
+    verdict TEXT,
+    marked_by TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    why TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_key ON feedback (key);
 """
 # Columns added after the first release: (table, column, declaration). A database made before them gets them on
 # open, so an audit started with an older tonecheck still resumes.
@@ -79,6 +92,21 @@ class Outcome:
     report: Report | None = None
     error: str | None = None
     replaces_error: bool = False  # the key is stored as an error row: replace that row (and any findings)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One dispute: a finding (``target`` "finding", ``idx`` its index in the message) or a verdict marked wrong."""
+
+    key: str
+    target: str
+    marked_by: str
+    marked_at: str
+    why: str
+    idx: int | None = None
+    rule_id: str | None = None
+    category: str | None = None
+    verdict: str | None = None
 
 
 class AuditStore:
@@ -182,6 +210,33 @@ class AuditStore:
                  json.dumps(f.suggestions, ensure_ascii=False), f.source, _round(f.score))
                 for i, f in enumerate(report.findings)
             ],
+        )
+
+    # ----------------------------------------------------------------- feedback (tonecheck audit review)
+
+    def add_mark(self, mark: Mark) -> int:
+        """Store one dispute (a finding or a verdict marked as wrong) and return its id. Only the key, the
+        finding's index, its rule and category or the verdict, and who/when/why are kept: no mail text."""
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO feedback (key, target, idx, rule_id, category, verdict, marked_by, marked_at, why)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (mark.key, mark.target, mark.idx, mark.rule_id, mark.category, mark.verdict, mark.marked_by,
+                 mark.marked_at, mark.why),
+            )
+        return int(cur.lastrowid or 0)
+
+    def withdraw_mark(self, mark_id: int) -> bool:
+        """Delete one dispute by id; False when there is none with that id."""
+        with self.conn:
+            return self.conn.execute("DELETE FROM feedback WHERE id = ?", (mark_id,)).rowcount > 0
+
+    def marks(self) -> Iterator[dict[str, Any]]:
+        """Every dispute with its message's ordinal, source, message id, agent and send date, in the order made."""
+        yield from self._rows(
+            "SELECT f.id, f.marked_at, f.marked_by, f.why, f.target, f.key, m.ordinal, m.source, m.message_id,"
+            " m.agent, m.sent_at, f.idx, f.rule_id, f.category, f.verdict"
+            " FROM feedback f JOIN messages m USING (key) ORDER BY f.id"
         )
 
     # ----------------------------------------------------------------- reading, for the report
