@@ -83,7 +83,7 @@ def test_unless_silences_a_word_rule_in_the_same_sentence_only(tmp_path):
     message: m
     words: {dumb: []}
     unless: ["no question is a dumb question"]
-    examples: {bad: ["That is dumb."]}
+    examples: {bad: ["That is <marker>dumb</marker>."]}
 """)
     text = "No question is a dumb question. But that was dumb."
     findings = checker.check(text).findings
@@ -99,7 +99,7 @@ def test_caps_emphatic_words_shout_even_when_short(tmp_path):
     message: m
     acronyms: [UK]
     emphatic: ["NO", "SO"]
-    examples: {bad: ["I said NO."]}
+    examples: {bad: ["I said <marker>NO</marker>."]}
 """)
     findings = checker.check("I said NO refunds, I'm SO done. We ship to the UK.").findings
     assert [f.text for f in findings] == ["NO", "SO"]

@@ -33,7 +33,7 @@ from .compiled import CompiledPack
 from .kinds.caps import KNOWN_WORD_FREQUENCY, known_word
 from .load import available_packs, resolve_pack
 from .notation import MAX_EXPANSIONS, PatternError, compile_pattern, required_words
-from .schema import FILE_SCHEMA, PACK_FILE, PACK_SCHEMA, RULE_SCHEMA, PackSpec, RawMatch, Rule
+from .schema import FILE_SCHEMA, PACK_FILE, PACK_SCHEMA, RULE_SCHEMA, PackSpec, RawMatch, Rule, read_example
 
 __all__ = [
     "FILE_SCHEMA",
@@ -50,6 +50,7 @@ __all__ = [
     "available_packs",
     "compile_pattern",
     "known_word",
+    "read_example",
     "required_words",
     "resolve_pack",
 ]

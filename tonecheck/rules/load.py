@@ -14,7 +14,7 @@ import jsonschema
 import yaml
 
 from ..errors import RulePackError, UnknownPack
-from .schema import FILE_SCHEMA, PACK_FILE, PACK_SCHEMA, PackSpec, Rule, rule_from
+from .schema import FILE_SCHEMA, MARK_CLOSE, MARK_OPEN, PACK_FILE, PACK_SCHEMA, PackSpec, Rule, read_example, rule_from
 
 
 def _line_of(node: yaml.Node | None, path: Sequence[Any]) -> int:
@@ -82,8 +82,35 @@ def _load_own_rules(folder: Path) -> list[Rule]:
             if raw["id"] in seen:
                 raise RulePackError(f"{path}:{line}: duplicate rule id {raw['id']!r} (first at {seen[raw['id']]})")
             seen[raw["id"]] = f"{path}:{line}"
+            _check_examples(raw, i, path, node)
             rules.append(rule_from(raw, f"{path}:{line}"))
     return rules
+
+
+def _check_examples(raw: dict[str, Any], i: int, path: Path, node: yaml.Node | None) -> None:
+    """Each bad example marks the one span its rule flags (``<marker>…</marker>``); a good example marks nothing.
+
+    A ``model`` rule flags a clause or sentence the model picks, so a marker there is optional (still well formed).
+    """
+    examples = raw["examples"]
+    for j, text in enumerate(examples.get("bad", ())):
+        where = ["rules", i, "examples", "bad", j]
+        try:
+            _, mark = read_example(text)
+        except ValueError as exc:
+            raise RulePackError(f"{path}:{_line_of(node, where)}: {_dotted(where)}: {exc}") from None
+        if mark is None and raw["kind"] != "model":
+            reason = f"no {MARK_OPEN}…{MARK_CLOSE} around the words the rule flags in {text!r}"
+            raise RulePackError(f"{path}:{_line_of(node, where)}: {_dotted(where)}: {reason}")
+    for j, text in enumerate(examples.get("good", ())):
+        if MARK_OPEN in text or MARK_CLOSE in text:
+            where = ["rules", i, "examples", "good", j]
+            reason = "a good example flags nothing, so it has no marker"
+            raise RulePackError(f"{path}:{_line_of(node, where)}: {_dotted(where)}: {reason}")
+
+
+def _dotted(where: Sequence[Any]) -> str:
+    return ".".join(map(str, where))
 
 
 def resolve_pack(rules_dir: Path, name: str, _chain: tuple[str, ...] = ()) -> PackSpec:

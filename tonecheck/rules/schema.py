@@ -77,6 +77,36 @@ PACK_SCHEMA: dict[str, Any] = {
 }
 
 
+MARK_OPEN, MARK_CLOSE = "<marker>", "</marker>"
+
+
+def read_example(text: str) -> tuple[str, tuple[int, int] | None]:
+    """An example as written → (the text without its marker, the marked span in that text, or None if unmarked).
+
+    A bad example wraps the words its rule flags in ``<marker>…</marker>``, as LanguageTool's grammar.xml does:
+    ``"<marker>Calm down</marker>, please."`` → ``("Calm down, please.", (0, 9))``. At most one marker; raises
+    :class:`ValueError` (the reason, for a ``path:line:`` error) for two, an unbalanced or nested tag, an empty
+    marker, or one with a space inside its edge.
+    """
+    opens, closes = text.count(MARK_OPEN), text.count(MARK_CLOSE)
+    if opens == 0 and closes == 0:
+        return text, None
+    if opens != closes:
+        tag = MARK_OPEN if opens > closes else MARK_CLOSE
+        raise ValueError(f"unbalanced marker: {tag} without its pair")
+    if opens > 1:
+        raise ValueError(f"{opens} markers; mark the one span the rule flags")
+    start, close = text.index(MARK_OPEN), text.index(MARK_CLOSE)
+    if close < start:
+        raise ValueError(f"unbalanced marker: {MARK_CLOSE} before {MARK_OPEN}")
+    inner = text[start + len(MARK_OPEN) : close]
+    if not inner.strip():
+        raise ValueError("empty marker: it must enclose the flagged words")
+    if inner != inner.strip():
+        raise ValueError("the marker must not start or end with a space; put the space outside it")
+    return text[:start] + inner + text[close + len(MARK_CLOSE) :], (start, start + len(inner))
+
+
 @dataclass(frozen=True)
 class Rule:
     """One validated rule, as written in its pack (plus where it was written, for error messages)."""
@@ -95,8 +125,9 @@ class Rule:
     emphatic: frozenset[str] = frozenset()  # caps: short words that shout on their own ("NO", "SO")
     min_length: int = 5
     threshold: float | None = None  # model: P(kind) at or above which it reports (None: the model's own)
-    bad_examples: tuple[str, ...] = ()
+    bad_examples: tuple[str, ...] = ()  # the text as checked: markers removed
     good_examples: tuple[str, ...] = ()
+    bad_marks: tuple[tuple[int, int] | None, ...] = ()  # per bad example, the marked span (None: model, unmarked)
     source: str = ""  # "path:line"
 
     def describe(self) -> dict[str, Any]:
@@ -139,6 +170,7 @@ class RawMatch:
 def rule_from(data: dict[str, Any], source: str) -> Rule:
     """A schema-valid rule dict as a :class:`Rule`; ``source`` is "path:line" for error messages."""
     examples = data.get("examples") or {}
+    bad = [read_example(t) for t in examples.get("bad", ())]
     words = {str(w).lower(): tuple(s or ()) for w, s in (data.get("words") or {}).items()}
     return Rule(
         id=data["id"],
@@ -155,7 +187,8 @@ def rule_from(data: dict[str, Any], source: str) -> Rule:
         emphatic=frozenset(a.upper() for a in data.get("emphatic", ())),
         min_length=data.get("min_length", 5),
         threshold=data.get("threshold"),
-        bad_examples=tuple(examples.get("bad", ())),
+        bad_examples=tuple(t for t, _ in bad),
         good_examples=tuple(examples.get("good", ())),
+        bad_marks=tuple(m for _, m in bad),
         source=source,
     )
