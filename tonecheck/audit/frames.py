@@ -102,3 +102,18 @@ def _missing(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
+
+
+def export_items(records: pd.DataFrame, fields: Any, source: str = "table") -> pd.DataFrame:
+    """An items frame from a frame of helpdesk-export records (a Spark or Parquet table: one column per export
+    field, named as ``fields``, a :class:`~tonecheck.audit.sources.FieldMap`, says; ``ordinal`` an int column that
+    orders the records), each record read as the JSONL and Parquet readers read one. ``source`` names the table in
+    each item's source (``table:row N``, N the ordinal)."""
+    from .sources import _export_item
+
+    pairs = []
+    for record in records.to_dict("records"):
+        ordinal = int(record.pop("ordinal"))
+        values = {k: None if _missing(v) else v for k, v in record.items()}
+        pairs.append((ordinal, _export_item(values, fields, f"{source}:row {ordinal}")))
+    return items_frame(pairs)
