@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .core import MESSAGE_FIELDS, settings_delta
+from .core import MESSAGE_FIELDS, settings_delta, worker_checker
 from .sources import InputSpec, Item, _expand, _export_item, _read_path, check_inputs
 from .store import AuditStore
 
@@ -176,6 +176,12 @@ def run_dask(spec: InputSpec, checker: Any, parts_dir: Path, options: DaskOption
         client.compute(written.to_delayed(), sync=True)
     stats.checked = len(todo)
     return stats
+
+
+def preload(settings: dict[str, Any]) -> str:
+    """Load this worker's checker now (``client.run(preload, settings_delta(settings))``), so the first partition
+    does not pay for it; returns the default pack's name."""
+    return str(worker_checker(settings).pack().spec.name)
 
 
 def _items_of(unit: Unit, spec: InputSpec) -> Any:
