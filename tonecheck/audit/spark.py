@@ -49,8 +49,9 @@ def audit_udf(fields: FieldMap | None = None, settings: Settings | None = None, 
     fields = fields or FieldMap()
     delta = settings_delta(settings or load_settings())
 
-    @pandas_udf(ROW_DDL)  # type: ignore[misc]
     def tonecheck_audit(records: pd.DataFrame) -> pd.DataFrame:
         return audit_batch(records, fields, delta, pack, batch_size, source)
 
-    return tonecheck_audit
+    # Spark reads the hints to choose the UDF's kind (frame in, frame out); this module's annotations are strings
+    tonecheck_audit.__annotations__ = {"records": pd.DataFrame, "return": pd.DataFrame}
+    return pandas_udf(ROW_DDL)(tonecheck_audit)
