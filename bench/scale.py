@@ -65,7 +65,7 @@ def embedded(paths: tuple[Path, ...], out: Path, use_model: bool, batch_size: in
 
 
 def dask(paths: tuple[Path, ...], out: Path, use_model: bool, batch_size: int, workers: int) -> dict[str, Any]:
-    from tonecheck import Checker, load_settings
+    from tonecheck import load_settings
     from tonecheck.audit import AuditStore, InputSpec, write_outputs
     from tonecheck.audit.core import settings_delta
     from tonecheck.audit.engine_dask import DaskOptions, _client, load_parts, preload, run_dask
@@ -76,9 +76,8 @@ def dask(paths: tuple[Path, ...], out: Path, use_model: bool, batch_size: int, w
         up = time.perf_counter()
         settings = load_settings(env={}, use_model=use_model, threads=1)
         client.run(preload, settings_delta(settings))  # each worker loads its checker once, before timing
-        checker = Checker.load(settings)  # the driver's: the pack name and options for the manifest
         loaded = time.perf_counter()
-        stats = run_dask(InputSpec(paths), checker, out / "parts",
+        stats = run_dask(InputSpec(paths), settings, out / "parts",
                          DaskOptions(batch_size=batch_size, scheduler=client.scheduler.address))
         with AuditStore(out / "audit.sqlite") as store:
             loaded_stats = load_parts(out / "parts", store)

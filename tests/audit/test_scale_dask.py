@@ -19,7 +19,7 @@ from test_scale_core import stored_rows
 from tonecheck.audit import AuditStore, InputSpec, read_inputs, write_outputs
 from tonecheck.audit.core import audit_rows
 from tonecheck.audit.engine_dask import DaskOptions, _client, load_parts, plan, run_dask
-from tonecheck.errors import InputError
+from tonecheck.errors import InputError, UnknownPack
 
 OUTPUT_FILES = ("messages.csv", "findings.csv", "summary.json", "report.html", "feedback.csv")
 
@@ -32,7 +32,7 @@ def scheduler() -> Iterator[str]:
 
 
 def dask_audit(checker: Any, spec: InputSpec, out: Path, scheduler: str, **options: Any) -> tuple[Any, Any]:
-    stats = run_dask(spec, checker, out / "parts", DaskOptions(scheduler=scheduler, batch_size=4, **options))
+    stats = run_dask(spec, checker.settings, out / "parts", DaskOptions(scheduler=scheduler, batch_size=4, **options))
     with AuditStore(out / "audit.sqlite") as store:
         loaded = load_parts(out / "parts", store)
         write_outputs(store, out)
@@ -89,7 +89,7 @@ def test_a_rerun_checks_only_the_missing_parts_and_writes_the_same_files(
 def test_resuming_with_other_inputs_is_refused(rules_checker: Any, scheduler: str, tmp_path: Path) -> None:
     dask_audit(rules_checker, spec_for("sent.mbox"), tmp_path, scheduler)
     with pytest.raises(InputError, match="other inputs"):
-        run_dask(spec_for("sent.mbox", "export.csv"), rules_checker, tmp_path / "parts",
+        run_dask(spec_for("sent.mbox", "export.csv"), rules_checker.settings, tmp_path / "parts",
                  DaskOptions(scheduler=scheduler))
 
 
@@ -119,3 +119,10 @@ def test_a_missing_part_at_load_is_an_input_error(rules_checker: Any, scheduler:
     shutil.rmtree(tmp_path / "audit.sqlite", ignore_errors=True)
     with AuditStore(tmp_path / "fresh.sqlite") as store, pytest.raises(InputError, match="part missing"):
         load_parts(tmp_path / "parts", store)
+
+
+def test_an_unknown_pack_fails_on_the_driver_before_any_cluster(rules_checker: Any, tmp_path: Path) -> None:
+    with pytest.raises(UnknownPack, match="no-such-pack"):
+        run_dask(spec_for("sent.mbox"), rules_checker.settings, tmp_path / "parts",
+                 DaskOptions(pack="no-such-pack", scheduler="tcp://127.0.0.1:9"))  # nothing listens there
+    assert not (tmp_path / "parts").exists()

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..rules import resolve_pack
+from ..settings import Settings
 from .core import MESSAGE_FIELDS, settings_delta, worker_checker
 from .sources import InputSpec, Item, _expand, _export_item, _read_path, check_inputs
 from .store import AuditStore
@@ -145,8 +147,11 @@ class DaskOptions:
     parquet_rows: int = PARQUET_ROWS
 
 
-def run_dask(spec: InputSpec, checker: Any, parts_dir: Path, options: DaskOptions) -> DaskStats:
-    """Check every partition not yet written to ``parts_dir``; returns the counters (the rows are in the parts)."""
+def run_dask(spec: InputSpec, settings: Settings, parts_dir: Path, options: DaskOptions) -> DaskStats:
+    """Check every partition not yet written to ``parts_dir``; returns the counters (the rows are in the parts).
+
+    The driver loads no checker: it validates the pack (a bad one fails here, before the cluster starts) and
+    sends ``settings`` to the workers, which load theirs (a missing model fails there, with the same error)."""
     import dask
     import dask.dataframe as dd
     import pandas as pd
@@ -154,15 +159,15 @@ def run_dask(spec: InputSpec, checker: Any, parts_dir: Path, options: DaskOption
     from .frames import ROW_COLUMNS, items_frame, rows_frame
 
     check_inputs(replace(spec, paths=tuple(p for p in spec.paths if not is_parquet(p))))  # Parquet: in plan()
-    pack_name = checker.pack(options.pack).spec.name
+    pack_name = resolve_pack(settings.rules_dir, options.pack or settings.default_pack).name
     units = plan(spec, options.eml_per_part, options.parquet_rows)
-    _bind(parts_dir, units, {"pack": pack_name, "tone_model": "on" if checker.classifier is not None else "off"})
+    _bind(parts_dir, units, {"pack": pack_name, "tone_model": "on" if settings.use_model else "off"})
     stats = DaskStats(parts=len(units))
     todo = [(i, u) for i, u in enumerate(units) if not _part_path(parts_dir, i).exists()]
     stats.resumed = len(units) - len(todo)
     if not todo:
         return stats
-    delta = settings_delta(checker.settings)
+    delta = settings_delta(settings)
     item_meta = items_frame([]).iloc[:0]
     row_meta = pd.DataFrame({c: pd.Series([], dtype="int64" if c in ("ordinal", "n_findings") else
                              "float64" if c.startswith("p_") else object) for c in ROW_COLUMNS})
