@@ -163,6 +163,8 @@ def run_dask(spec: InputSpec, settings: Settings, parts_dir: Path, options: Dask
     units = plan(spec, options.eml_per_part, options.parquet_rows)
     _bind(parts_dir, units, {"pack": pack_name, "tone_model": "on" if settings.use_model else "off"})
     stats = DaskStats(parts=len(units))
+    for stale in parts_dir.glob(".part.*.tmp"):  # a part a killed run was writing: computed again below
+        stale.unlink(missing_ok=True)
     todo = [(i, u) for i, u in enumerate(units) if not _part_path(parts_dir, i).exists()]
     stats.resumed = len(units) - len(todo)
     if not todo:
