@@ -80,20 +80,32 @@ def tune_kind_thresholds(
     grid: Sequence[float],
     max_real_rate: float,
     min_precision: float,
+    min_rude_precision: float = 0.0,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Per category, the threshold of ``grid`` with the best F1 among those that keep precision at least
-    ``min_precision`` and flag at most ``max_real_rate`` of real replies (validation data only). A checker that
-    cries wolf is switched off, so precision and the real-reply rate are constraints, recall is the goal."""
+    """Per category, the threshold of ``grid`` with the best F1 among those that flag at most ``max_real_rate``
+    of real replies, keep the category's precision at least ``min_precision``, and keep at least
+    ``min_rude_precision`` of the flagged replies rude at all (validation data only).
+
+    Two precisions, because the errors differ in harm: a finding on a reply that is not rude is a false alarm
+    (the checker cries wolf and is switched off), while a finding of a neighbouring kind on a rude reply (called
+    dismissive where the labeller wrote hostile) still stops a reply that must be stopped; and most support items
+    carry one labelled kind though many show two. So the false-alarm precision gets the strict floor.
+    """
     chosen: dict[str, float] = {}
     trials: list[dict[str, Any]] = []
+    rude = [i.label == "rude" for i in items]
     for kind in MODEL_CATEGORIES:
         rows = []
         for t in grid:
             row = kind_scores(scores, items, {kind: t})[kind]
+            flagged = [s[kind] >= t for s in scores]
+            rude_precision = sum(f and r for f, r in zip(flagged, rude, strict=True)) / max(1, sum(flagged))
             real_rate = sum(s[kind] >= t for s in real_scores) / max(1, len(real_scores))
-            rows.append({"kind": kind, "threshold": t, **row, "real_rate": real_rate})
+            rows.append({"kind": kind, "threshold": t, **row, "rude_precision": rude_precision,
+                         "real_rate": real_rate})
         trials += rows
-        ok = [r for r in rows if r["precision"] >= min_precision and r["real_rate"] <= max_real_rate]
+        ok = [r for r in rows if r["precision"] >= min_precision and r["real_rate"] <= max_real_rate
+              and r["rude_precision"] >= min_rude_precision]
         best = max(ok, key=lambda r: (r["f1"], -r["threshold"])) if ok else max(rows, key=lambda r: r["threshold"])
         chosen[kind] = best["threshold"]
     return chosen, trials

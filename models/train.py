@@ -400,6 +400,7 @@ def tune_kinds(
         cc["thresholds"],
         cc["max_real_rate"],
         cc["min_precision"],
+        cc.get("min_rude_precision", 0.0),
     )
 
 
