@@ -6,8 +6,10 @@
 A case passes when the extracted reply equals the expected one up to whitespace (runs of spaces and line breaks
 count as one space). The sources disagree on what a visible reply holds, so each is compared on its own terms
 (CONVENTIONS): talon's test strips quotations only (signatures stay), Crisp's and Discourse's trimmer drop
-signatures but disagree on sign-offs ("Thanks,\nPat"), so there the reply matches with or without its sign-off.
-Prints "matched N/M (P%)".
+signatures but disagree on sign-offs ("Thanks,\nPat"), so there the reply matches with or without its sign-off;
+the Discourse trimmer also keeps the quotes a sender answers between their own lines (tonecheck drops them from the
+judged words but agrees on where the history starts), so there ``Reply.with_quotes`` may match too.
+Prints "matched N/M (P%)", and the strict score without that last allowance.
 """
 
 from __future__ import annotations
@@ -32,19 +34,25 @@ def cases() -> list[tuple[str, str, str]]:
 
 
 #: Which forms of tonecheck.reply.Reply may equal a source's expected reply.
-CONVENTIONS = {"talon": ("body",), "crisp": ("text", "with_signoff"), "discourse_trimmer": ("text", "with_signoff")}
+CONVENTIONS = {
+    "talon": ("body",),
+    "crisp": ("text", "with_signoff"),
+    "discourse_trimmer": ("text", "with_signoff", "with_quotes"),
+}
 
 
 def same(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
 
-def matches(case: str, text: str, expected: str) -> bool:
-    """Whether tonecheck's extractor gets ``expected`` from ``text`` under the case's source convention."""
+def matches(case: str, text: str, expected: str, *, strict: bool = False) -> bool:
+    """Whether tonecheck's extractor gets ``expected`` from ``text`` under the case's source convention (strict:
+    without the inline-quote allowance)."""
     from tonecheck.reply import extract_reply
 
     reply = extract_reply(text)
-    return any(same(getattr(reply, form), expected) for form in CONVENTIONS[case.split("/")[0]])
+    forms = [f for f in CONVENTIONS[case.split("/")[0]] if not (strict and f == "with_quotes")]
+    return any(same(getattr(reply, form), expected) for form in forms)
 
 
 def extractor(name: str):  # noqa: ANN201 - a callable (case, text, expected) -> bool
@@ -70,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             print("miss:", case)
     matched = len(all_cases) - len(misses)
     print(f"matched {matched}/{len(all_cases)} ({100 * matched / len(all_cases):.1f}%) with {args.extractor}")
+    if args.extractor == "reply":
+        strict = sum(matches(case, text, expected, strict=True) for case, text, expected in all_cases)
+        print(f"strict (inline quotes never count as the reply): {strict}/{len(all_cases)} "
+              f"({100 * strict / len(all_cases):.1f}%)")
     return 0
 
 

@@ -7,7 +7,9 @@ into the caller's string.
 What starts quoted history (everything from there on is dropped, unless only "> " lines follow, see below):
 - "On ... wrote:" and its translations, from mail-parser-reply's per-language patterns (en, de, fr, es, it, nl,
   da, sv, pl, cs, ja, ko, zh), also wrapped over two or three lines, with or without the colon, and Zoho's
-  "---- On ... wrote ----"; any short line ending in "wrote:" / "schrieb:" / "a écrit :" and the like;
+  "---- On ... wrote ----"; any short line ending in "wrote:" / "schrieb:" / "a écrit :" and the like; a dated
+  header over four lines and blank ones ("On <date> <time> Jo\n\n<\nmailto:...\n> wrote:", Gmail's HTML as text);
+  Gmail's "2016-03-03 17:21 GMT+01:00 Name" whose address was lost;
 - an Outlook header block: a From: line (Von:, De:, Da:, Van:, Fra:, Od:, Från:, От:, ...) with another header
   field (Sent:, Date:, To:, Subject: or a translation) within the next four lines, so a From: wrapped over two
   lines still counts;
@@ -17,6 +19,8 @@ What starts quoted history (everything from there on is dropped, unless only "> 
 
 A header whose next non-blank line is quoted ("> ...") is an attribution inside a bottom-posted or interleaved
 reply: only the header line(s) go, the quoted lines go one by one, and the sender's own text after them stays.
+Quoted lines start with ">" or with supercite's initials ("JD>"). Separator-only lines ("====", Gmail add-ons'
+tracking mark "ᐧ") at the end of what is kept go too.
 
 Signatures: from a "-- " delimiter line, or a "Sent from my ..." / "Get Outlook for ..." line (and their
 translations) to the end of the reply. A sign-off line ("Thanks,", "Best regards,
@@ -33,7 +37,8 @@ from functools import cache
 #: Languages whose reply headers, separators and mobile signatures are recognised (docs/audit.md).
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 
-_QUOTED = re.compile(r"^[ \t]*>")
+# "> " and supercite's initials prefix ("JD> ", Emacs and some list archives)
+_QUOTED = re.compile(r"^[ \t]*(?:[A-Z]{1,3})?>")
 # A reply header that has no date: "<name> wrote:" etc., as the last words of a short line.
 _WROTE_VERBS = (
     r"wrote|writes|schrieb|schreibt|a écrit|ha scritto|schreef|escribió|escribio|escreveu|skrev|kirjoitti|"
@@ -49,6 +54,8 @@ _WROTE_START = re.compile(
 _WROTE_INSIDE = re.compile(rf"\b(?:{_WROTE_VERBS})\b.{{0,120}}:\s*$", re.I)
 _WROTE_INSIDE_START = re.compile(rf"\b(?:{_WROTE_VERBS})\b", re.I)
 _CLOSING_BRACKET = re.compile(r"^[ \t]*>[ \t]*:?[ \t]*$")  # "<a@b.c\n>:" wrapped after the address
+# "<\nmailto:a@b.c\n> wrote:": Gmail's header once its HTML link became text, the verb after the closing bracket
+_CLOSING_WROTE = re.compile(rf"^[ \t]*>[ \t]*(?:{_WROTE_VERBS})[ \t]*:?[ \t]*$", re.I)
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 # Gmail and others without a verb: "2017-11-24 16:32 GMT+01:00 Name <a@b.c>:", "30.09.2017, 18.30, "J" <a@b.c>:",
 # "Wednesday, 17 November 2021, 3:32 PM +0300 from a@b.c <a@b.c>:", and "2013/7/20 Name <a@b.c>" (no colon).
@@ -56,6 +63,11 @@ _DATED_ADDRESS = re.compile(
     r"^(?=.{0,300}$)(?=.*(?:\d{4}|\d{1,2}[:.]\d{2})).{0,200}(?:<\s*[^<>\s]+@[^<>\s]+\s*>\s*:|"
     r"[^<>\s]+@[^<>\s]+\s*:|^\d{4}/\d{1,2}/\d{1,2} .*<[^<>\s]+@[^<>\s]+>)\s*$"
 )
+# Gmail (2012-2016) "2016-03-03 17:21 GMT+01:00 Name <a@b.c>:" whose address and colon were lost with the HTML
+_GMAIL_DATE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} [^\s.!?,;][^.!?;]{0,80}$")
+# A line of only separator characters ("====", "-----", "* * *"), and Gmail add-ons' tracking mark U+1427 ("ᐧ",
+# the Discourse trimmer counts it among delimiter characters): no words of the sender's at the end of a reply.
+_DECORATION = re.compile(r"^[ \t]*[-_=+~#*.\u1427\u2014\u2013\u2022\u00b7 ]+[ \t]*$")
 _FROM_FIELD = re.compile(
     r"^[ \t]*[*_]*(?:from|von|de|da|van|fra|från|od|от|發件人|发件人|送信者|expéditeur|message du)[*_]*[ \t]*:", re.I
 )
@@ -113,6 +125,10 @@ class Reply:
     #: fixtures disagree on what a "visible reply" holds; the audit and ``check`` judge ``spans``).
     body_spans: tuple[tuple[int, int], ...] = ()
     signoff_spans: tuple[tuple[int, int], ...] = ()
+    #: The spans with the quoted ("> ") lines that come before the sender's last words kept (all of them when the
+    #: sender wrote nothing else), headers, history and signature removed: the "visible reply" of trimmers such as
+    #: Discourse's, which keep an interleaved quote. Only for comparing with them; nothing judges these.
+    quote_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -123,6 +139,11 @@ class Reply:
     def body(self) -> str:
         """Quoted history removed, signature kept."""
         return self._join(self.body_spans)
+
+    @property
+    def with_quotes(self) -> str:
+        """Quoted history and signature removed, the quotes the sender answers between their own lines kept."""
+        return self._join(self.quote_spans)
 
     @property
     def with_signoff(self) -> str:
@@ -147,12 +168,14 @@ def extract_reply(text: str) -> Reply:
     for line in lines:
         starts.append(starts[-1] + len(line))
     keep = [True] * len(lines)
+    quoted = [False] * len(lines)  # dropped as a "> " line (not as a header)
     removed: list[str] = []
     cut = len(lines)
     i = 0
     while i < len(lines):
         if _QUOTED.match(lines[i]) or (i and _wrapped_quote_line(lines[i - 1], lines[i]) and not keep[i - 1]):
             keep[i] = False
+            quoted[i] = True
             i += 1
             continue
         size = _header_size(lines, i)
@@ -179,11 +202,14 @@ def extract_reply(text: str) -> Reply:
     end = min(x for x in (signature, signoff, cut) if x is not None)
     if end < cut:
         removed.append("signature")
+    last_own = max((j for j in range(end) if keep[j] and lines[j].strip()), default=None)
+    with_quotes = [k or (q and (last_own is None or j < last_own)) for j, (k, q) in enumerate(zip(keep, quoted))]
 
-    def spans(stop: int) -> tuple[tuple[int, int], ...]:
+    def spans(stop: int, kept: list[bool] = keep) -> tuple[tuple[int, int], ...]:
+        stop = _trim_tail(lines, kept, stop)
         out: list[tuple[int, int]] = []
         for j in range(stop):
-            if keep[j]:
+            if kept[j]:
                 a, b = starts[j], starts[j + 1]
                 if out and out[-1][1] == a:
                     out[-1] = (out[-1][0], b)
@@ -192,7 +218,14 @@ def extract_reply(text: str) -> Reply:
         return tuple(out)
 
     return Reply(text, spans(end), " and ".join(removed) or None, body_spans=spans(cut),
-                 signoff_spans=spans(cut if signature is None else signature))
+                 signoff_spans=spans(cut if signature is None else signature), quote_spans=spans(end, with_quotes))
+
+
+def _trim_tail(lines: list[str], keep: list[bool], stop: int) -> int:
+    """``stop`` moved back over the blank and separator-only lines ("====", "ᐧ") that end the kept text."""
+    while stop and (not keep[stop - 1] or not lines[stop - 1].strip() or _DECORATION.match(lines[stop - 1])):
+        stop -= 1
+    return stop
 
 
 def _wrapped_quote_line(previous: str, line: str) -> bool:
@@ -221,16 +254,24 @@ def _header_size(lines: list[str], i: int) -> int:
                 return 1
         return 0
     joined = line
-    for size in range(1, 4):  # "On ... wrote:" wrapped over up to three lines
+    # "On ... wrote:" wrapped over up to three lines; a dated "On <date> <time> ..." over four, also across blank
+    # lines, as Gmail's header reads once its HTML is turned into text ("On Thu, ... Jo\n\n<\nmailto:jo@x\n> wrote:")
+    blanks_ok = bool(_WROTE_START.match(line) and _TIME.search(line))
+    j = i
+    for size in range(1, 5 if blanks_ok else 4):
         if size > 1:
-            nxt = lines[i + size - 1] if i + size - 1 < len(lines) else ""
-            if not nxt.strip() or (_QUOTED.match(nxt) and not _CLOSING_BRACKET.match(nxt)):
+            j += 1
+            while blanks_ok and j < len(lines) and j < i + 7 and not lines[j].strip():
+                j += 1
+            nxt = lines[j] if j < len(lines) else ""
+            if not nxt.strip() or (_QUOTED.match(nxt) and not (_CLOSING_BRACKET.match(nxt)
+                                                                or _CLOSING_WROTE.match(nxt))):
                 return 0
-            joined += " " + lines[i + size - 1].strip()
+            joined += " " + nxt.strip()
         if len(joined) > 400:
             return 0
         if _is_wrote_header(joined):
-            return size
+            return j - i + 1
         if size == 1 and not (_WROTE_START.match(line) or _library_header(line, partial=True)
                               or _WROTE_INSIDE_START.search(line) or "@" in line or line.endswith("<")):
             return 0
@@ -240,7 +281,7 @@ def _header_size(lines: list[str], i: int) -> int:
 def _is_wrote_header(joined: str) -> bool:
     if _library_header(joined):
         return True
-    if _DATED_ADDRESS.match(joined):
+    if _DATED_ADDRESS.match(joined) or _GMAIL_DATE_NAME.match(joined):
         return True
     if _WROTE_INSIDE.search(joined) and (_WROTE_START.match(joined) or "@" in joined or _TIME.search(joined)):
         return True

@@ -26,6 +26,13 @@ CASES = {
     "spanish": f"{OWN}\n\nEl lun, 2 mar 2026 a las 10:00, Jo (<jo@example.es>) escribió:\n\n{CUSTOMER}\n",
     "nested-quote": (f"On Mon, Mar 2, 2026 at 4:01 PM Jo <jo@example.org> wrote:\n> {CUSTOMER}\n>\n"
                      f"> On Sun, Mar 1, 2026 at 9:00 AM Support <s@example.org> wrote:\n>> Earlier.\n\n{OWN}\n"),
+    "stars-line-above-outlook-block": (f"{OWN}\n\n**********\n\nDe : Dana <dana@example.fr>\nEnvoyé : vendredi 5 juin\n"
+                                       f"À : Support\n\n{CUSTOMER}\n"),
+    "gmail-tracking-mark": f"{OWN}\n\n\u1427\n",
+    "gmail-iso-date-without-address": f"{OWN}\n\n2019-07-14 09:05 GMT+02:00 Dana Price\n\n{CUSTOMER}\n",
+    "gmail-header-across-blank-lines": (f"{OWN}\n\nOn Fri, 5 Jun 2020 at 14:40 Dana Price\n\n<\n"
+                                        f"mailto:dana@example.net\n> wrote:\n\n{CUSTOMER}\n"),
+    "supercite-initials": f"DP> {CUSTOMER}\nDP>\n\n{OWN}\n",
 }
 
 
@@ -55,3 +62,16 @@ def test_signature_and_mobile_footer_go_but_a_sentence_starting_with_thanks_stay
     assert reply.text == "Thanks, I checked your account and the fee is gone."
     assert reply.with_signoff == "Thanks, I checked your account and the fee is gone.\n\nBest regards,\nPat Quinn"
     assert reply.reason == "signature"
+
+
+def test_a_sentence_that_starts_with_an_iso_date_stays() -> None:
+    text = "2019-07-14 09:05 GMT+02:00 is when the refund left our bank.\n"
+    assert extract_reply(text).text == text.strip()
+
+
+def test_with_quotes_keeps_the_quote_answered_but_not_the_history_below() -> None:
+    text = f"> Is my order lost?\n\n{OWN}\n\nOn Mon, Mar 2, 2026 at 4:01 PM Jo <jo@example.org> wrote:\n\n{CUSTOMER}\n"
+    reply = extract_reply(text)
+    assert reply.text == OWN
+    assert reply.with_quotes == f"> Is my order lost?\n\n{OWN}"
+    assert extract_reply("> Only a quote.\n").with_quotes == "> Only a quote."

@@ -27,7 +27,7 @@ def test_fixture_set_is_large_and_known_misses_exist() -> None:
     assert len(CASES) >= 100
     ids = {case for case, _, _ in CASES}
     assert set(KNOWN) <= ids, set(KNOWN) - ids
-    assert (len(CASES) - len(KNOWN)) / len(CASES) >= 0.9
+    assert (len(CASES) - len(KNOWN)) / len(CASES) >= 0.95  # issue 12's target
 
 
 @pytest.mark.parametrize(("case", "text", "expected"), CASES, ids=[c for c, _, _ in CASES])
