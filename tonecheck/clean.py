@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .errors import InputError, TextTooLong
-from .reply import extract_reply
+from .reply import extract_reply, html_quote_open
 
 # One character in, one out: keeps offsets trivially aligned.
 _ONE_TO_ONE = str.maketrans(
@@ -69,7 +69,6 @@ _HTML_HINT = re.compile(r"<\s*(html|body|div|p|br|span|table|td|a|b|i|strong|em|
 _HTML_TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|&(#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);", re.S)
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|tr|h[1-6]|table|ul|ol|blockquote|hr)\b", re.I)
 _SKIP_OPEN = re.compile(r"<\s*(script|style|head|title)\b", re.I)
-_QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*type=.?cite|<\s*div\b[^>]*class=.?gmail_quote", re.I)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # control characters other than whitespace
@@ -208,7 +207,7 @@ def _html_to_text(text: str) -> tuple[list[str], list[int], list[tuple[int, int]
         elif _SKIP_OPEN.match(token) and not token.rstrip().endswith("/>"):
             name = _SKIP_OPEN.match(token).group(1)
             skip_until = re.compile(rf"<\s*/\s*{name}\b", re.I)
-        elif _QUOTE_OPEN.match(token):
+        elif html_quote_open().match(token):  # one list with the audit's (tonecheck.reply)
             break  # a quoted earlier message: nothing after it is the rep's reply
         elif _BLOCK_TAG.match(token):
             chars.append("\n")

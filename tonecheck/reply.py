@@ -333,3 +333,59 @@ def _short_tail(lines: list[str], keep: list[bool], start: int, cut: int) -> boo
     """Only a few short lines (a name, a title, a phone number) follow a sign-off: it ends the reply."""
     tail = [lines[j].strip() for j in range(start, cut) if keep[j] and lines[j].strip()]
     return len(tail) <= MAX_SIGNOFF_TAIL and all(len(line) <= 60 and not line.endswith("?") for line in tail)
+
+
+# Quoted history in HTML mail: the one list clean.py (``check``, /v1, /v2) and audit/mime.py both use. A mail is
+# cut at the first element that matches, and everything after it in the document goes too. Each entry: (tag or
+# "*", attribute, value, how): "token" = a class word, "equals" = the whole value, "contains" = part of a style.
+# Sources: talon (mailgun/talon talon/html_quotations.py: gmail_quote, blockquote, Outlook's border-top div)
+# and unquotemail (Crsk/unquotemail unquotemail/unquote.py: divRplyFwdMsg, yahoo_quoted, moz-cite-prefix,
+# protonmail_quote, Freshdesk div.freshdesk_quote, Front .front-blockquote, Intercom div.history, Zendesk
+# div.quotedReply). Help Scout's HTML marker is not in either; its mails fall back to the text rules.
+HTML_QUOTE_MARKERS: tuple[tuple[str, str, str, str], ...] = (
+    ("blockquote", "type", "cite", "equals"),  # Apple Mail, Thunderbird
+    ("*", "class", "gmail_quote", "token"),  # Gmail
+    ("*", "class", "gmail_signature", "token"),  # Gmail: the signature, history follows
+    ("*", "class", "yahoo_quoted", "token"),  # Yahoo
+    ("*", "class", "moz-cite-prefix", "token"),  # Thunderbird's "On ... wrote:" above its blockquote
+    ("*", "class", "protonmail_quote", "token"),  # Proton Mail
+    ("*", "id", "divRplyFwdMsg", "equals"),  # Outlook (web, new): the "From: ... Sent: ..." header block
+    ("*", "id", "appendonsend", "equals"),  # Outlook: the mark above the quoted mail
+    ("*", "id", "Signature", "equals"),  # Outlook web's signature
+    ("div", "style", "border-top:solid #E1E1E1", "contains"),  # Outlook desktop's "From: ... Sent:" header div
+    ("div", "style", "border-top:solid #B5C4DF", "contains"),  # the same in Outlook 2007-2010
+    ("*", "class", "freshdesk_quote", "token"),  # Freshdesk
+    ("*", "class", "front-blockquote", "token"),  # Front
+    ("div", "class", "history", "token"),  # Intercom
+    ("div", "class", "quotedReply", "token"),  # Zendesk
+)
+
+
+def html_quote_xpath() -> str:
+    """HTML_QUOTE_MARKERS as one XPath 1.0 union (lxml)."""
+    parts = []
+    for tag, attr, value, how in HTML_QUOTE_MARKERS:
+        if how == "token":
+            test = f"contains(concat(' ', normalize-space(@{attr}), ' '), ' {value} ')"
+        elif how == "equals":
+            test = f"@{attr}='{value}'"
+        else:
+            test = f"contains(translate(@{attr}, ' ', ''), '{value.replace(' ', '')}')"
+        parts.append(f"//{tag}[{test}]")
+    return " | ".join(parts)
+
+
+@cache
+def html_quote_open() -> re.Pattern[str]:
+    """HTML_QUOTE_MARKERS as one pattern over a start tag ("<div class='x gmail_quote'>")."""
+    parts = []
+    for tag, attr, value, how in HTML_QUOTE_MARKERS:
+        name = r"[a-z][a-z0-9]*" if tag == "*" else tag
+        if how == "contains":
+            inner = r"[^\"'>]*?" + r"\s*".join(re.escape(bit) for bit in value.split())
+        elif how == "token":
+            inner = rf"(?:[^\"'>]*\s)?{re.escape(value)}(?=[\s\"'>])"
+        else:
+            inner = rf"{re.escape(value)}(?=[\"'\s/>])"
+        parts.append(rf"<\s*{name}\b[^>]*?\b{attr}\s*=\s*[\"']?{inner}")
+    return re.compile("|".join(parts), re.I)

@@ -75,3 +75,31 @@ def test_with_quotes_keeps_the_quote_answered_but_not_the_history_below() -> Non
     assert reply.text == OWN
     assert reply.with_quotes == f"> Is my order lost?\n\n{OWN}"
     assert extract_reply("> Only a quote.\n").with_quotes == "> Only a quote."
+
+
+HTML_CASES = {
+    "gmail": f'<div dir="ltr">{OWN}</div><div class="gmail_quote"><div>On Mon Jo wrote:</div>'
+             f'<blockquote class="gmail_quote">{CUSTOMER}</blockquote></div>',
+    "apple-mail": f"<div>{OWN}</div><div><blockquote type=\"cite\">{CUSTOMER}</blockquote></div>",
+    "outlook-header-div": (f'<div><p class="MsoNormal">{OWN}</p></div><div style="border:none;border-top:solid #E1E1E1 '
+                           f'1.0pt;padding:3.0pt 0in 0in 0in"><p class="MsoNormal"><b>From:</b> Jo</p></div>'
+                           f'<p class="MsoNormal">{CUSTOMER}</p>'),
+    "outlook-web": f'<div>{OWN}</div><hr><div id="divRplyFwdMsg">From: Jo</div><div>{CUSTOMER}</div>',
+    "freshdesk": f"<div>{OWN}</div><div class='freshdesk_quote'><blockquote>{CUSTOMER}</blockquote></div>",
+    "front": f'<p>{OWN}</p><blockquote type="cite" class="front-blockquote">{CUSTOMER}</blockquote>',
+    "intercom": f'<p>{OWN}</p><div class="history"><p>{CUSTOMER}</p></div>',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HTML_CASES))
+def test_html_mail_gives_the_same_words_through_check_and_the_audit_mime_path(name: str) -> None:
+    from email.message import EmailMessage
+
+    from tonecheck.audit.mime import parse_message
+
+    markup = f"<html><body>{HTML_CASES[name]}</body></html>"
+    msg = EmailMessage()
+    msg["From"] = "Pat <pat@example.org>"
+    msg.set_content(markup, subtype="html")
+    audit_words = parse_message(msg).body.split()
+    assert " ".join(clean(markup).text.split()) == " ".join(audit_words) == OWN

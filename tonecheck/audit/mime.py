@@ -19,6 +19,7 @@ from inscriptis import Inscriptis, get_text
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
+from ..reply import html_quote_xpath
 from .quotes import judge
 
 
@@ -39,14 +40,7 @@ class Parsed:
     error: str | None = None
 
 
-# Quoted history in HTML mail: Gmail, Apple Mail (blockquote type=cite), Outlook's reply header, Yahoo.
-_HTML_QUOTE_XPATH = (
-    "//blockquote"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_signature ')]"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' yahoo_quoted ')]"
-    " | //*[@id='divRplyFwdMsg' or @id='appendonsend' or @id='Signature']"
-)
+_HTML_QUOTE_XPATH = html_quote_xpath()  # the one list clean.py also uses (tonecheck.reply)
 _BAD_STRUCTURE = (
     "StartBoundaryNotFoundDefect",
     "NoBoundaryInMultipartDefect",
@@ -115,11 +109,27 @@ def html_to_text(markup: str) -> str:
         tree = lxml_html.document_fromstring(markup)  # a whole document: no synthetic wrapper to indent
     except (ParserError, ValueError):
         return get_text(markup)
-    for node in tree.xpath(_HTML_QUOTE_XPATH):
-        if node.getparent() is not None:
-            node.drop_tree()
+    quotes = tree.xpath(_HTML_QUOTE_XPATH)
+    if quotes:  # as clean.py: the first quote mark in document order and all that follows it go
+        _cut_from(min(quotes, key=lambda node: _order(tree, node)))
     text = Inscriptis(tree).get_text()
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def _order(tree: object, node: object) -> int:
+    return next(i for i, el in enumerate(tree.iter()) if el is node)
+
+
+def _cut_from(node: object) -> None:
+    """Remove ``node``, its tail and everything after it in document order."""
+    current = node
+    while current.getparent() is not None:
+        parent = current.getparent()
+        for sibling in list(current.itersiblings()):
+            parent.remove(sibling)
+        current.tail = None
+        current = parent
+    node.getparent().remove(node)
 
 
 def parse_message(msg: EmailMessage) -> Parsed:
