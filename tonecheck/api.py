@@ -340,14 +340,15 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s
 
 
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clause spans of the sentence text[start:end] (whitespace and the break trimmed), with 2+ words each."""
+    """Clause spans of the sentence text[start:end] (whitespace and the break trimmed), with 3+ words each: a
+    shorter piece ("not us.") is too little for a rep to see what was meant, so the sentence stays the span."""
     out = []
     pos = start
     for match in _CLAUSE_BREAK.finditer(text, start, end):
         out.append((pos, match.start()))
         pos = match.end()
     out.append((pos, end))
-    return [(a, b) for a, b in out if len(text[a:b].split()) >= 2]
+    return [(a, b) for a, b in out if len(text[a:b].split()) >= 3]
 
 
 def decide_verdict(findings: Sequence[Finding], tone: Tone | None, settings: Settings) -> Verdict:

@@ -53,7 +53,7 @@ class Settings:
     # (models/tone/tone.json "rude_threshold", chosen on validation), so a reply labelled rude is never "ok".
     # block_rude is high on purpose: the model alone blocks only when it is near-certain (on the validation
     # split 72 of 77 replies at P(rude) >= 0.9 were rude; at 0.85, 85 of 93). Rule errors block regardless.
-    review_rude: float = 0.35
+    review_rude: float = 0.4
     block_rude: float = 0.9
     # input limits
     max_chars: int = 100_000

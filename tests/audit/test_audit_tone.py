@@ -42,3 +42,17 @@ def test_tone_is_aggregated_per_agent(checker: Checker, tmp_path: Path) -> None:
         assert abs(sum(scores) - 1) < 0.01
     assert "Tone distribution" in result["html"]  # the histogram, not the rules-only fallback chart
     assert "Verdicts (tone model was off" not in result["html"]
+
+
+def test_model_findings_reach_findings_csv_marked_as_model(checker: Checker, tmp_path: Path) -> None:
+    text = "Thanks for the photos. Keep emailing the CEO and watch how fast your warranty claim moves."
+    export = tmp_path / "threat.jsonl"
+    export.write_text(f'{{"id": "t1", "agent": "sam@acme.example", "body": "{text}"}}\n', encoding="utf-8")
+    result = audit(checker, InputSpec((export,)), tmp_path / "out")
+    model = [f for f in result["findings"] if f["finding_source"] == "model"]
+    assert model, result["findings"]
+    for row in model:
+        assert row["rule_id"] == f"model.{row['category']}"
+        assert 0 < float(row["score"]) <= 1
+        assert text[int(row["start"]) : int(row["end"])] == row["text"]
+    assert all(f["score"] == "" for f in result["findings"] if f["finding_source"] == "rule")

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 from audit_helpers import CLI_FIELD_ARGS, FIXTURES, audit, read_outputs
 
-from tonecheck import Checker, load_settings
+from tonecheck import Checker, Settings, load_settings
 from tonecheck.audit import AuditStore, InputSpec, write_outputs
 from tonecheck.audit.report import WORST_SHOWN, Period
 from tonecheck.cli import Environment, main
@@ -46,7 +46,7 @@ def test_tiles_count_review_block_and_flagged(full_audit: dict[str, Any]) -> Non
     assert tile(doc, "block") == "0 · 0.0%"
     assert tile(doc, "ok") == "5 · 41.7%"
     assert summary["statuses"] == {"error": 7, "ok": 12}
-    assert summary["thresholds"] == {"review_rude": 0.35, "block_rude": 0.9}
+    assert summary["thresholds"] == {"review_rude": Settings.review_rude, "block_rude": Settings.block_rude}
     assert full_audit["summary_file"] == summary
 
 
@@ -240,6 +240,8 @@ def test_model_verdicts_are_explained(checker: Checker, tmp_path: Path) -> None:
     # the tone chart: log count scale, with the review and block thresholds drawn
     chart = doc.xpath("//figure[@id='chart-tone']")[0]
     assert "replies (log scale)" in chart.text_content()
-    assert "review ≥ 0.35" in chart.text_content() and "block ≥ 0.90" in chart.text_content()
+    settings = checker.settings
+    assert f"review ≥ {settings.review_rude:.2f}" in chart.text_content()
+    assert f"block ≥ {settings.block_rude:.2f}" in chart.text_content()
     for gid in ("threshold-review", "threshold-block"):
         assert chart.xpath(f".//*[local-name()='g'][@id='{gid}']")

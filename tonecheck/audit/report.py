@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from ..errors import InputError
 from ..report import CATEGORIES, TONE_LABELS
+from ..settings import Settings
 from .feedback import Disputes, feedback_summary, write_feedback_csv
 from .report_html import highlight, ranked, render_html
 from .store import AuditStore
@@ -57,10 +58,10 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The P(rude) verdict thresholds the audit ran with (Settings.review_rude / block_rude)."""
+    """The P(rude) verdict thresholds the audit ran with; the defaults are Settings' (one source of truth)."""
 
-    review_rude: float = 0.35
-    block_rude: float = 0.9
+    review_rude: float = Settings.review_rude
+    block_rude: float = Settings.block_rude
 
 
 @dataclass(frozen=True)
