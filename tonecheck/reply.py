@@ -344,6 +344,7 @@ def _short_tail(lines: list[str], keep: list[bool], start: int, cut: int) -> boo
 # div.quotedReply). Help Scout's HTML marker is not in either; its mails fall back to the text rules.
 HTML_QUOTE_MARKERS: tuple[tuple[str, str, str, str], ...] = (
     ("blockquote", "type", "cite", "equals"),  # Apple Mail, Thunderbird
+    ("blockquote", "", "", "any"),  # any other blockquote: helpdesk exports and webmail quote the customer so
     ("*", "class", "gmail_quote", "token"),  # Gmail
     ("*", "class", "gmail_signature", "token"),  # Gmail: the signature, history follows
     ("*", "class", "yahoo_quoted", "token"),  # Yahoo
@@ -365,6 +366,9 @@ def html_quote_xpath() -> str:
     """HTML_QUOTE_MARKERS as one XPath 1.0 union (lxml)."""
     parts = []
     for tag, attr, value, how in HTML_QUOTE_MARKERS:
+        if how == "any":
+            parts.append(f"//{tag}")
+            continue
         if how == "token":
             test = f"contains(concat(' ', normalize-space(@{attr}), ' '), ' {value} ')"
         elif how == "equals":
@@ -381,6 +385,9 @@ def html_quote_open() -> re.Pattern[str]:
     parts = []
     for tag, attr, value, how in HTML_QUOTE_MARKERS:
         name = r"[a-z][a-z0-9]*" if tag == "*" else tag
+        if how == "any":
+            parts.append(rf"<\s*{name}\b")
+            continue
         if how == "contains":
             inner = r"[^\"'>]*?" + r"\s*".join(re.escape(bit) for bit in value.split())
         elif how == "token":
