@@ -80,6 +80,7 @@ def test_a_rerun_checks_only_the_missing_parts_and_writes_the_same_files(
     stats, _ = dask_audit(rules_checker, spec, tmp_path, scheduler)
     assert (stats.checked, stats.resumed) == (1, stats.parts - 1)
     assert {p.name: p.stat().st_mtime_ns for p in parts.glob("part.*.parquet") if p.name in kept} == kept
+    assert not list(parts.glob(".*.tmp"))
     for name in OUTPUT_FILES:
         assert (tmp_path / name).read_bytes() == (full_audit["out"] / name).read_bytes(), name
     again, loaded = dask_audit(rules_checker, spec, tmp_path, scheduler)  # all parts there: nothing to check
