@@ -13,7 +13,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[service,audit,dev]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[service,audit,scale,dev]'
 .venv/bin/ruff check .
 # The mail-client add-ins' core (clients/): node's own test runner, no dependencies, no network. CI's machine has
 # Node.js 20; a box without node skips this step and says so.

@@ -3,6 +3,7 @@ rows and byte-identical output files as the embedded run on the same fixtures, P
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -13,12 +14,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from audit_helpers import ALL_INPUTS, FIXTURES, spec_for
+from audit_helpers import ALL_INPUTS, CLI_FIELD_ARGS, FIXTURES, spec_for
 from test_scale_core import stored_rows
 
+from tonecheck import load_settings
 from tonecheck.audit import AuditStore, InputSpec, read_inputs, write_outputs
 from tonecheck.audit.core import audit_rows
 from tonecheck.audit.engine_dask import DaskOptions, _client, load_parts, plan, run_dask
+from tonecheck.cli import Environment, main
 from tonecheck.errors import InputError, UnknownPack
 
 OUTPUT_FILES = ("messages.csv", "findings.csv", "summary.json", "report.html", "feedback.csv")
@@ -120,6 +123,46 @@ def test_a_missing_part_at_load_is_an_input_error(rules_checker: Any, scheduler:
     shutil.rmtree(tmp_path / "audit.sqlite", ignore_errors=True)
     with AuditStore(tmp_path / "fresh.sqlite") as store, pytest.raises(InputError, match="part missing"):
         load_parts(tmp_path / "parts", store)
+
+
+def cli(argv: list[str], use_model: bool = False) -> tuple[int, str]:
+    err = io.StringIO()
+    env = Environment(stdin=io.BytesIO(), stdout=io.StringIO(), stderr=err, stdout_isatty=False,
+                      settings=load_settings(env={}, use_model=use_model))
+    return main(argv, env), err.getvalue()
+
+
+def test_the_command_with_engine_dask_writes_the_embedded_files(
+    full_audit: dict[str, Any], scheduler: str, tmp_path: Path
+) -> None:
+    inputs = [str(FIXTURES / name) for name in ALL_INPUTS]
+    code, err = cli(["audit", *inputs, "--out", str(tmp_path), "--no-model", "--engine", "dask",
+                     "--scheduler", scheduler, *CLI_FIELD_ARGS, "--csv-subject", "Subject"])
+    assert code == 0, err
+    assert err.startswith("tonecheck audit: 6 of 6 parts checked on dask (0 already written)"), err
+    for name in OUTPUT_FILES:
+        assert (tmp_path / name).read_bytes() == (full_audit["out"] / name).read_bytes(), name
+
+
+def test_parquet_input_without_engine_dask_and_scheduler_without_it_are_usage_errors(tmp_path: Path) -> None:
+    (tmp_path / "x.parquet").write_bytes(b"PAR1")
+    code, err = cli(["audit", str(tmp_path / "x.parquet"), "--out", str(tmp_path / "o")])
+    assert code == 2 and "Parquet input needs --engine dask" in err
+    code, err = cli(["audit", str(FIXTURES / "sent.mbox"), "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"])
+    assert code == 2 and "--scheduler needs --engine dask" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_with_the_tone_model_dask_and_embedded_agree(scheduler: str, tmp_path: Path) -> None:
+    mbox = str(FIXTURES / "sent.mbox")
+    assert cli(["audit", mbox, "--out", str(tmp_path / "emb")], use_model=True)[0] == 0
+    code, err = cli(["audit", mbox, "--out", str(tmp_path / "dask"), "--engine", "dask", "--scheduler", scheduler],
+                    use_model=True)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "dask" / "summary.json").read_text("utf-8"))
+    assert summary["tone_model"] == "on" and summary["tone"]["scored"] > 0
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "emb" / name).read_bytes(), name
 
 
 def test_an_unknown_pack_fails_on_the_driver_before_any_cluster(rules_checker: Any, tmp_path: Path) -> None:

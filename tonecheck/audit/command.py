@@ -50,6 +50,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--until", metavar="YYYY-MM-DD", help="report only replies sent on or before this date")
     p.add_argument("--coaching", action="store_true",
                    help="also write OUT/coaching/AGENT.html: each agent's flagged replies, suggestions and trend")
+    p.add_argument("--engine", choices=("embedded", "dask"), default="embedded",
+                   help="embedded: this process, SQLite, resumable (default); dask: a Dask cluster, resumable "
+                        "Parquet parts in OUT/parts, the same outputs (the 'scale' extra; docs/scale.md)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: a running Dask scheduler (tcp://host:8786); "
+                        "default: a LocalCluster on 127.0.0.1")
+    p.add_argument("--workers", type=_positive_int, default=2,
+                   help="with --engine dask and no --scheduler: local worker processes (default: 2)")
     p.add_argument("--baseline", type=Path, metavar="DIR",
                    help="an earlier audit's --out folder: the report adds the change since it "
                         "(per verdict, category and agent)")
@@ -133,6 +141,9 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: --out must be a folder")
     spec = InputSpec(tuple(args.inputs), _field_map(args, "csv"), _field_map(args, "jsonl"))
+    if args.engine == "dask":
+        return _run_dask(args, env, spec, period)
+    _embedded_only(args)
     check_inputs(spec)  # a CSV without a mapped column: a usage error before the checker loads
     checker = make_checker(env, no_model=args.no_model)
     stream = env.stderr if _isatty(env.stderr) else None
@@ -154,6 +165,50 @@ def run_command(args: argparse.Namespace, env: Any) -> int:
         f"tonecheck audit: {stats.audited} audited, {stats.errors} errors, {stats.skipped} skipped "
         f"(already stored or duplicate) in this run{_retried(stats.retried)}; {summary['messages']} messages in "
         f"{db_path}; "
+        f"report: {args.out / 'report.html'}\n"
+    )
+    return 0
+
+
+def _embedded_only(args: argparse.Namespace) -> None:
+    """Options that only the Dask engine takes are usage errors without it."""
+    parquet = [str(p) for p in args.inputs if p.name.lower().endswith((".parquet", ".pq"))]
+    if parquet:
+        raise InputError(f"{parquet[0]}: Parquet input needs --engine dask")
+    if args.scheduler:
+        raise InputError("--scheduler needs --engine dask")
+
+
+def _run_dask(args: argparse.Namespace, env: Any, spec: Any, period: Any) -> int:
+    """``--engine dask``: check the partitions not yet in OUT/parts on the cluster, load the parts into the store,
+    write the same outputs as the embedded run (docs/scale.md)."""
+    from dataclasses import replace
+
+    from ..settings import load_settings
+    from .report import Thresholds, write_outputs
+    from .store import AuditStore
+
+    try:
+        from .engine_dask import DaskOptions, load_parts, run_dask
+    except ImportError as exc:
+        raise ToneCheckError(f"--engine dask needs the 'scale' extra ({exc.name} is missing): "
+                             "pip install 'tonecheck[audit,scale]'") from None
+    settings = env.settings or load_settings()  # what make_checker reads; the workers load the checkers
+    if args.no_model:
+        settings = replace(settings, use_model=False)
+    parts = args.out / "parts"
+    stats = run_dask(spec, settings, parts, DaskOptions(args.pack, args.batch_size, args.scheduler, args.workers))
+    db_path = args.db or args.out / DEFAULT_DB_NAME
+    with AuditStore(db_path) as store:
+        loaded = load_parts(parts, store)
+        summary = write_outputs(
+            store, args.out, title=args.title, raw_csv=args.raw_csv, period=period, baseline=args.baseline,
+            thresholds=Thresholds(settings.review_rude, settings.block_rude),
+            coaching=args.coaching,
+        )
+    env.stderr.write(
+        f"tonecheck audit: {stats.checked} of {stats.parts} parts checked on dask ({stats.resumed} already "
+        f"written) in {parts}; {loaded.messages} messages loaded, {summary['messages']} in {db_path}; "
         f"report: {args.out / 'report.html'}\n"
     )
     return 0
