@@ -13,8 +13,8 @@ from audit_helpers import ALL_INPUTS, FIXTURES, audit, spec_for
 
 from tonecheck import Checker
 from tonecheck.audit import AuditStore, InputSpec, Item
+from tonecheck.audit.core import check_outcomes
 from tonecheck.audit.report import FINDING_COLUMNS, MESSAGE_COLUMNS, highlight
-from tonecheck.audit.runner import _check_batch
 
 EXPECTED_FINDINGS = {
     # key: [(rule_id, flagged text)]
@@ -155,7 +155,7 @@ def test_a_text_the_checker_rejects_costs_only_that_item(rules_checker: Checker)
     good = Item(key="a", source="s", text="As I already told you, it ships today.")
     bad = Item(key="b", source="s", text="   ")
     also_good = Item(key="c", source="s", text="Calm down, it ships today.")
-    outcomes = _check_batch(rules_checker, [(good, 0), (bad, 1), (also_good, 2)], None)
+    outcomes = check_outcomes([(0, good), (1, bad), (2, also_good)], rules_checker, None)
     assert [(o.item.key, o.ordinal) for o in outcomes] == [("a", 0), ("b", 1), ("c", 2)]
     assert outcomes[0].report is not None and outcomes[0].report.findings
     assert outcomes[1].report is None and outcomes[1].error == "rejected by checker: text is empty"

@@ -235,8 +235,17 @@ def test_model_verdicts_are_explained(checker: Checker, tmp_path: Path) -> None:
         assert why.startswith("Tone model alone")
         assert f"P(rude) {float(m['p_rude']):.2f}" in why
         assert "Highest-scoring sentence" in why
-        (sentence,) = card.xpath(".//mark[@class='model']")
-        assert sentence.text_content() in m["text"] and sentence.text_content().strip() in why
+        own = [f for f in result["findings"] if f["key"] == m["key"]]
+        if own:
+            # the category head flagged spans: those are what the card highlights, each marked as the model's
+            assert {f["finding_source"] for f in own} == {"model"}
+            marks = card.xpath(".//pre/mark")
+            assert {x.text_content() for x in marks} <= {m["text"][int(f["start"]) : int(f["end"])] for f in own}
+            assert marks and all(x.get("class") in ("error", "warning", "info") for x in marks)
+            assert all("(tone model, P=" in li.text_content() for li in card.xpath(".//ul[@class='f']/li"))
+        else:
+            (sentence,) = card.xpath(".//mark[@class='model']")
+            assert sentence.text_content() in m["text"] and sentence.text_content().strip() in why
     # the tone chart: log count scale, with the review and block thresholds drawn
     chart = doc.xpath("//figure[@id='chart-tone']")[0]
     assert "replies (log scale)" in chart.text_content()

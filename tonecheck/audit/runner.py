@@ -9,13 +9,12 @@ reason), so a rerun over unchanged inputs writes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from time import time
 from typing import IO, Any
 
-from ..errors import InputError, TextTooLong
-from ..report import Report
+from ..errors import TextTooLong
+from .core import check_outcomes
 from .sources import InputSpec, Item, check_inputs, count_inputs, read_inputs
 from .store import AuditStore, Outcome
 
@@ -57,7 +56,7 @@ def run_audit(spec: InputSpec, checker: Any, store: AuditStore, options: RunOpti
     bar = _progress_bar(spec, options.progress)
 
     def flush() -> None:
-        outcomes = errors + _check_batch(checker, pending, options.pack)
+        outcomes = errors + check_outcomes([(ordinal, item) for item, ordinal in pending], checker, options.pack)
         pending.clear()
         errors.clear()
         if not outcomes:
@@ -110,20 +109,6 @@ def _same_error(outcome: Outcome, stored_errors: dict[str, str]) -> bool:
 
 def _replacing(outcome: Outcome, stored_errors: dict[str, str]) -> Outcome:
     return replace(outcome, replaces_error=True) if outcome.item.key in stored_errors else outcome
-
-
-def _check_batch(checker: Any, pending: Sequence[tuple[Item, int]], pack: str | None) -> list[Outcome]:
-    """The batch as one :meth:`~tonecheck.Checker.check_items` batch: a text the checker rejects becomes an error
-    row and costs only itself."""
-    items = ((item.text, (item, ordinal)) for item, ordinal in pending)
-    return [_outcome(item, ordinal, result) for (item, ordinal), result in
-            checker.check_items(items, pack=pack, batch_size=max(1, len(pending)))]
-
-
-def _outcome(item: Item, ordinal: int, result: Report | InputError) -> Outcome:
-    if isinstance(result, Report):
-        return Outcome(item, ordinal, report=result)
-    return Outcome(item, ordinal, error=f"rejected by checker: {result}")
 
 
 DEFAULT_COLUMNS = 80  # the bar's width when the terminal reports none (0x0, as some CI runners and pty wrappers do)
