@@ -24,7 +24,7 @@ from .errors import InputError, ToneCheckError, UnknownPack
 from .nlp import build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
 from .rules import CompiledPack, RawMatch, Rule, available_packs, resolve_pack
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, user_cache_dir
 
 if TYPE_CHECKING:
     from .classify import ToneClassifier
@@ -78,7 +78,8 @@ class Checker:
                 if name not in self.pack_names():
                     known = ", ".join(self.pack_names()) or "none"
                     raise UnknownPack(f"unknown rule pack {name!r} (available: {known})")
-                self._packs[name] = CompiledPack(resolve_pack(self.settings.rules_dir, name), self.nlp)
+                spec = resolve_pack(self.settings.rules_dir, name)
+                self._packs[name] = CompiledPack(spec, self.nlp, self.settings.cache_dir or user_cache_dir())
             return self._packs[name]
 
     def load_all_packs(self) -> None:

@@ -126,9 +126,34 @@ def _word_probs() -> dict[str, float]:
 def word_frequency(word: str) -> float:
     """How often a word occurs in English text (a probability); punctuation and unknown words handled."""
     logprob = _word_probs().get(word)
-    if logprob is None:
-        return 0.05 if not any(ch.isalnum() for ch in word) else 1e-8  # punctuation is everywhere
-    return math.exp(logprob)
+    return unlisted_frequency(word) if logprob is None else math.exp(logprob)
+
+
+def unlisted_frequency(word: str) -> float:
+    """The frequency assumed for a word the table does not list: punctuation is everywhere, a word is rare."""
+    return 1e-8 if _has_alnum(word) else 0.05
+
+
+def _has_alnum(word: str) -> bool:
+    return word[:1].isalnum() or any(ch.isalnum() for ch in word)  # the first test settles most words, fast
+
+
+def frequent_words(threshold: float) -> tuple[frozenset[str], frozenset[str]]:
+    """What ``word_frequency(w) >= threshold`` says, as two sets, so a compiled pack can keep it without the table.
+
+    First the listed words at least that frequent; then the listed words rarer than that which, were they not
+    listed, :func:`unlisted_frequency` would put above it (runs of punctuation such as "^^^"). Any word is then
+    frequent iff it is in the first set, or is in neither and its unlisted frequency reaches the threshold.
+    """
+    cut = math.log(threshold) - 1e-9  # a cheap filter; exp() decides at the boundary, exactly as word_frequency
+    symbols_pass, words_pass = unlisted_frequency(".") >= threshold, unlisted_frequency("a") >= threshold
+    listed, shadowed = set(), set()
+    for word, logprob in _word_probs().items():
+        if logprob >= cut and math.exp(logprob) >= threshold:
+            listed.add(word)
+        elif (symbols_pass or words_pass) and unlisted_frequency(word) >= threshold:
+            shadowed.add(word)
+    return frozenset(listed), frozenset(shadowed)
 
 
 def inflections(word: str) -> set[str]:

@@ -34,6 +34,13 @@ def _data_dir(packaged: str, source: Path) -> Path:
 
 DEFAULT_RULES_DIR = _data_dir("packs", PROJECT_ROOT / "rules")
 DEFAULT_MODEL_DIR = _data_dir("tone_model", PROJECT_ROOT / "models" / "tone")
+# Where compiled packs are cached when ``cache_dir`` is not set; "~" is expanded when used, not at import.
+USER_CACHE_DIR = Path("~/.cache/tonecheck")
+
+
+def user_cache_dir() -> Path:
+    """The cache folder for ``cache_dir = None``: ~/.cache/tonecheck (tests point it at a temporary folder)."""
+    return USER_CACHE_DIR.expanduser()
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Settings:
     # rules
     rules_dir: Path = DEFAULT_RULES_DIR
     default_pack: str = "default"
+    # compiled-pack cache (tonecheck/rules/cache.py); None = ~/.cache/tonecheck. Safe to delete at any time.
+    cache_dir: Path | None = None
     # tone model
     model_dir: Path = DEFAULT_MODEL_DIR
     use_model: bool = True

@@ -52,6 +52,7 @@ def test_setup_cfg_lists_every_package_under_tonecheck() -> None:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONECHECK_") and k != "PYTHONPATH"}
+    env["TONECHECK_CACHE_DIR"] = os.environ["TONECHECK_CACHE_DIR"]  # the run's pack cache (tests/conftest.py)
     env.update(PYTHONUNBUFFERED="1", PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
     return env
 

@@ -39,6 +39,7 @@ def _wait_ready(base: str, proc: subprocess.Popen[str], timeout: float = 90) -> 
 def test_serve_runs_gunicorn_on_loopback_and_stops_on_sigterm() -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONECHECK_")}
+    env["TONECHECK_CACHE_DIR"] = os.environ["TONECHECK_CACHE_DIR"]  # the run's pack cache (tests/conftest.py)
     # Rules only keeps this test quick; tone scoring is covered through the app factory.
     env.update(TONECHECK_API_KEYS=KEY, TONECHECK_USE_MODEL="false", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(

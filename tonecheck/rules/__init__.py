@@ -21,7 +21,9 @@ One module per concern, in the order a pack goes through them:
 * :mod:`.load`     – reading a pack: YAML, ``extends``, ``allow``, ``disable`` (:func:`resolve_pack`);
 * :mod:`.notation` – the pattern notation compiler (:func:`compile_pattern`);
 * :mod:`.triggers` – pattern groups indexed by trigger words, shared by ``phrase`` and ``unless``;
+* :mod:`.lookups`  – what compiling derives from spaCy's tables, kept as plain data (:class:`~.lookups.Lookups`);
 * :mod:`.kinds`    – one module per matched kind (``words``, ``phrase``, ``caps``) behind one interface;
+* :mod:`.cache`    – the pack cache: each pack's lookups on disk, so a warm start skips loading the tables;
 * :mod:`.compiled` – :class:`CompiledPack`: every kind of a pack, plus ``unless``, run per Doc.
 
 Adding a rule kind or a YAML key: docs/extending.md.

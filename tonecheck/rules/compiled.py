@@ -3,21 +3,48 @@
 from __future__ import annotations
 
 import bisect
+import logging
+from pathlib import Path
 
 from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..nlp import sentence_bounds
+from .cache import PackCache
 from .kinds import MATCHED_KINDS, RuleKind
+from .lookups import Lookups
 from .schema import PackSpec, RawMatch
 from .triggers import GroupIndex, PatternGroup, SentenceNorms, compile_groups, index_groups, run_groups
 
+log = logging.getLogger(__name__)
+
 
 class CompiledPack:
-    """A resolved pack compiled once: one matcher per rule kind in use, plus every rule's ``unless`` patterns."""
+    """A resolved pack compiled once: one matcher per rule kind in use, plus every rule's ``unless`` patterns.
 
-    def __init__(self, spec: PackSpec, nlp: Language) -> None:
+    With a ``cache_dir``, what compiling derives from spaCy's tables is read from the pack cache (:mod:`.cache`)
+    when an entry for this exact pack exists, and written there when it did not; the matchers are the same.
+    """
+
+    def __init__(self, spec: PackSpec, nlp: Language, cache_dir: Path | None = None) -> None:
+        cache = PackCache(cache_dir, spec, nlp)
+        saved = cache.load()
+        lookups = Lookups(nlp, saved)
+        try:
+            self._compile(spec, nlp, lookups)
+        except Exception as exc:
+            if saved is None:
+                raise
+            # a cache entry of the right shape that spaCy still refuses: compile as if it were absent, and
+            # let a real pack error come from that compile
+            log.debug("pack cache: entry for %s failed to compile (%s); compiling without it", spec.name, exc)
+            lookups = Lookups(nlp)
+            self._compile(spec, nlp, lookups)
+        if lookups.added:
+            cache.save(lookups.to_data())
+
+    def _compile(self, spec: PackSpec, nlp: Language, lookups: Lookups) -> None:
         self.spec = spec
         self.rules = {r.id: r for r in spec.rules}
         # model rules are not matched here: the Checker applies them to the tone model's sentence kinds
@@ -26,11 +53,11 @@ class CompiledPack:
         for kind, build in MATCHED_KINDS.items():
             rules = [r for r in spec.rules if r.kind == kind]
             if rules:
-                self._kinds.append(build(rules, nlp))
+                self._kinds.append(build(rules, nlp, lookups))
         self._unless: dict[str, tuple[list[PatternGroup], GroupIndex]] = {}
         for rule in spec.rules:
             if rule.unless:
-                groups = compile_groups(rule, rule.unless, "unless", nlp)
+                groups = compile_groups(rule, rule.unless, "unless", nlp, lookups)
                 self._unless[rule.id] = (groups, index_groups(groups))
 
     def match(self, doc: Doc, text: str | None = None) -> list[RawMatch]:

@@ -1,14 +1,15 @@
 """Pattern groups and their trigger words: which compiled patterns are worth running on which sentence.
 
 Used by the ``phrase`` kind and by every rule's ``unless`` patterns: both compile pattern strings with
-:func:`compile_groups`, index them once with :func:`index_groups`, and run them per Doc with :func:`run_groups`.
+:func:`compile_groups` (through :class:`~.lookups.Lookups`, which may have them from the pack cache), index them
+once with :func:`index_groups`, and run them per Doc with :func:`run_groups`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -16,8 +17,11 @@ from spacy.tokens import Doc
 
 from ..errors import RulePackError
 from ..nlp import word_frequency
-from .notation import PatternError, compile_pattern, required_words
+from .notation import PatternError
 from .schema import Rule
+
+if TYPE_CHECKING:
+    from .lookups import Lookups
 
 # Per sentence of a Doc: first token, end token, and the NORM hashes of its tokens.
 SentenceNorms = list[tuple[int, int, set[int]]]
@@ -60,22 +64,23 @@ class PatternGroup:
     required: tuple[frozenset[int], ...] = ()  # each set must be hit too (checked before running the Matcher)
 
 
-def compile_groups(rule: Rule, patterns: Iterable[str], what: str, nlp: Language) -> list[PatternGroup]:
+def compile_groups(rule: Rule, patterns: Iterable[str], what: str, nlp: Language,
+                   lookups: Lookups) -> list[PatternGroup]:
     """One group per pattern string of ``rule`` (``what`` names the YAML key, for the error message)."""
     groups = []
     strings = nlp.vocab.strings
     for pattern in patterns:
         try:
-            compiled = compile_pattern(pattern, nlp)
+            compiled = lookups.pattern(pattern)
             matcher = Matcher(nlp.vocab)
-            matcher.add(rule.id, compiled)
+            matcher.add(rule.id, compiled.tokens)
         except PatternError as exc:
             raise RulePackError(f"{rule.source}: rule {rule.id!r}: {what}: {pattern!r}: {exc}") from None
         except ValueError as exc:  # spaCy rejects malformed token patterns with ValueError
             raise RulePackError(f"{rule.source}: rule {rule.id!r}: {what}: {pattern!r}: {exc}") from None
-        trigger = trigger_words(compiled)
+        trigger = compiled.trigger
         hashes = None if trigger is None else frozenset(strings.add(w) for w in trigger)
-        required = tuple(frozenset(strings.add(w) for w in words) for words in required_words(compiled))
+        required = tuple(frozenset(strings.add(w) for w in words) for words in compiled.required)
         groups.append(PatternGroup(rule.id, matcher, hashes, required))
     return groups
 

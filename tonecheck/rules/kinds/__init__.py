@@ -1,7 +1,8 @@
 """The rule kinds that match text, one module each, behind one small interface.
 
-A kind is a class built once per pack from that pack's rules of the kind, ``Kind(rules, nlp)`` (compile
-everything there: a bad pattern fails the load, never a user's draft), with one method run per Doc,
+A kind is a class built once per pack from that pack's rules of the kind, ``Kind(rules, nlp, lookups)`` (compile
+everything there: a bad pattern fails the load, never a user's draft; ask ``lookups`` (:class:`..lookups.Lookups`)
+for anything derived from spaCy's tables, so a cached pack skips it), with one method run per Doc,
 ``match(doc, text, sents) -> list[RawMatch]``. :class:`~tonecheck.rules.compiled.CompiledPack` runs every kind,
 then applies each rule's ``unless`` and sorts, so a kind never deals with either.
 
@@ -17,6 +18,7 @@ from typing import Protocol
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..lookups import Lookups
 from ..schema import RawMatch, Rule
 from ..triggers import SentenceNorms
 from .caps import CapsKind
@@ -27,7 +29,7 @@ from .words import WordsKind
 class RuleKind(Protocol):
     """What :class:`~tonecheck.rules.compiled.CompiledPack` needs of a kind."""
 
-    def __init__(self, rules: Sequence[Rule], nlp: Language) -> None: ...
+    def __init__(self, rules: Sequence[Rule], nlp: Language, lookups: Lookups) -> None: ...
 
     def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]: ...
 

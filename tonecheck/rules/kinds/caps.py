@@ -11,6 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ...nlp import word_frequency
+from ..lookups import Lookups
 from ..schema import RawMatch, Rule
 from ..triggers import SentenceNorms
 
@@ -18,9 +19,10 @@ from ..triggers import SentenceNorms
 class CapsKind:
     """Every ``caps`` rule of a pack; a word counts as shouted only if English text uses it (:func:`known_word`)."""
 
-    def __init__(self, rules: Sequence[Rule], nlp: Language) -> None:
+    def __init__(self, rules: Sequence[Rule], nlp: Language, lookups: Lookups) -> None:
         self._rules = list(rules)
-        self._known = functools.lru_cache(maxsize=4096)(functools.partial(known_word, nlp))
+        frequent = lookups.frequent(KNOWN_WORD_FREQUENCY)  # from the pack cache: no unigram table at run time
+        self._known = functools.lru_cache(maxsize=4096)(functools.partial(known_word, nlp, frequent=frequent))
 
     def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:
         return [hit for rule in self._rules for hit in _caps_hits(doc, text, rule, self._known)]
@@ -33,13 +35,21 @@ _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 KNOWN_WORD_FREQUENCY = 1e-6
 
 
-def known_word(nlp: Language, word: str) -> bool:
+def known_word(nlp: Language, word: str, frequent: Callable[[str], bool] | None = None) -> bool:
     """Whether English text uses ``word`` (lower case): by its own frequency, or, for fused forms the frequency
-    table splits ("cannot", "dont", "gonna"), by every piece the tokenizer cuts it into."""
-    if word_frequency(word) >= KNOWN_WORD_FREQUENCY:
+    table splits ("cannot", "dont", "gonna"), by every piece the tokenizer cuts it into.
+
+    ``frequent`` answers "at least KNOWN_WORD_FREQUENCY" for one word; by default it asks the unigram table.
+    """
+    frequent = frequent or _frequent_in_table
+    if frequent(word):
         return True
     pieces = [t.lower_ for t in nlp.make_doc(word)]
-    return len(pieces) > 1 and all(word_frequency(p) >= KNOWN_WORD_FREQUENCY for p in pieces)
+    return len(pieces) > 1 and all(frequent(p) for p in pieces)
+
+
+def _frequent_in_table(word: str) -> bool:
+    return word_frequency(word) >= KNOWN_WORD_FREQUENCY
 
 
 def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) -> list[RawMatch]:

@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
+from ..lookups import Lookups
 from ..schema import RawMatch, Rule
 from ..triggers import SentenceNorms, compile_groups, index_groups, run_groups
 
@@ -19,9 +20,9 @@ from ..triggers import SentenceNorms, compile_groups, index_groups, run_groups
 class PhraseKind:
     """Every ``phrase`` rule's ``patterns``, compiled into trigger-indexed pattern groups."""
 
-    def __init__(self, rules: Sequence[Rule], nlp: Language) -> None:
+    def __init__(self, rules: Sequence[Rule], nlp: Language, lookups: Lookups) -> None:
         self._rules = {r.id: r for r in rules}
-        self._groups = [g for rule in rules for g in compile_groups(rule, rule.patterns, "patterns", nlp)]
+        self._groups = [g for rule in rules for g in compile_groups(rule, rule.patterns, "patterns", nlp, lookups)]
         self._index = index_groups(self._groups)
 
     def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:

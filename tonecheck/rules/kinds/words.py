@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from ...nlp import inflections
+from ..lookups import Lookups
 from ..schema import RawMatch, Rule
 from ..triggers import SentenceNorms
 
@@ -20,14 +20,14 @@ from ..triggers import SentenceNorms
 class WordsKind:
     """Every ``words`` rule of a pack in one PhraseMatcher, keyed ``<rule id>.<word>``."""
 
-    def __init__(self, rules: Sequence[Rule], nlp: Language) -> None:
+    def __init__(self, rules: Sequence[Rule], nlp: Language, lookups: Lookups) -> None:
         self._matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self._keys: dict[str, tuple[Rule, str]] = {}
         for rule in rules:
             for word in rule.words:
                 key = f"{rule.id}.{word}"
                 self._keys[key] = (rule, word)
-                self._matcher.add(key, [nlp.make_doc(form) for form in sorted(inflections(word))])
+                self._matcher.add(key, [nlp.make_doc(form) for form in lookups.forms(word)])
 
     def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:
         strings = doc.vocab.strings
