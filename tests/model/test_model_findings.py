@@ -43,10 +43,14 @@ ISSUE_MISSES = [
 KNOWN_MISSES = [
     ("That's a matter for your card issuer.", "dismissive"),  # issue 9's deflection: P(dismissive) 0.39, neutral
     ("Post that review and see what it does for your account with us.", "threatening"),  # P(rude) 0.01
-    ("I'll go slowly so you can keep up this time.", "condescending"),  # rude tone, no category over 0.85
 ]
-KNOWN_FALSE_ALARMS = [
-    "Other customers have reported the same issue, and our engineers are working on a fix.",  # model.isolating
+
+# Former known misses and false alarms that the 2026-12-05 retrain (15 writers) fixed: kept so they stay fixed.
+FORMER_MISSES = [
+    ("I'll go slowly so you can keep up this time.", "condescending"),
+]
+FORMER_FALSE_ALARMS = [
+    "Other customers have reported the same issue, and our engineers are working on a fix.",  # was model.isolating
 ]
 
 REAL_FINE_REPLIES = [
@@ -72,10 +76,16 @@ def test_known_misses_still_missed(checker: Checker, text: str, category: str) -
     assert category in _categories(checker.check(text))
 
 
-@pytest.mark.xfail(strict=True, reason="known false alarm of the shipped model (models/README.md, Known misses)")
-@pytest.mark.parametrize("text", KNOWN_FALSE_ALARMS)
-def test_known_false_alarms_still_raised(checker: Checker, text: str) -> None:
-    assert checker.check(text).findings == []
+@pytest.mark.parametrize(("text", "category"), FORMER_MISSES, ids=[t for t, _ in FORMER_MISSES])
+def test_former_misses_stay_caught(checker: Checker, text: str, category: str) -> None:
+    assert category in _categories(checker.check(text))
+
+
+@pytest.mark.parametrize("text", FORMER_FALSE_ALARMS)
+def test_former_false_alarms_stay_quiet(checker: Checker, text: str) -> None:
+    report = checker.check(text)
+    assert report.findings == [], report.to_dict()
+    assert report.tone.label != "rude", report.tone
 
 
 @pytest.mark.parametrize("text", REAL_FINE_REPLIES)
