@@ -2,11 +2,17 @@
 
     python bench/service.py                      # N = 1, 8, 32; 15 s each; the server's default workers
     python bench/service.py --duration 5 --levels 1,8 --workers 1 --no-model
+    python bench/service.py --tone-cache-size 0 --batch-window-ms 0   # every request runs the encoder; no batching
 
 Each client sends 150-word drafts (built from a fixed set of support sentences) back to back for a bounded time
 and a bounded number of requests; the script prints p50/p95/p99 latency and requests/s per level. It binds
 127.0.0.1 only, runs the server in open mode (auth off, loopback, as `serve` allows), and stops it with SIGTERM.
 The clients share the machine with the server, so on a small box the figures include their CPU use too.
+
+The drafts repeat the same ten sentences, so with the server's default sentence cache (``tone_cache_size``) the
+tone model scores them once and then only the rules and the HTTP path are measured; ``--tone-cache-size 0``
+makes every request run the encoder. ``--batch-window-ms`` and ``--tone-cache-size`` are passed to the server
+as settings only when given.
 """
 
 from __future__ import annotations
@@ -61,12 +67,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int | None, use_model: bool, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, workers: int | None, use_model: bool, log: IO[bytes], threads: int | None = None,
+    settings: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``tonecheck serve`` in open mode on loopback; ``settings`` become TONECHECK_<NAME> variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONECHECK_")}
     env.update(TONECHECK_AUTH="off", TONECHECK_USE_MODEL="true" if use_model else "false")
+    env.update({f"TONECHECK_{name.upper()}": value for name, value in (settings or {}).items()})
     cmd = [sys.executable, "-m", "tonecheck", "serve", "--host", HOST, "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
+    if threads:
+        cmd += ["--threads", str(threads)]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the workers.
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
@@ -138,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per level (default 15, max 120)")
     parser.add_argument("--max-requests", type=int, default=20_000, help="request cap per level")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: serve's default)")
+    parser.add_argument("--threads", type=int, help="request threads per worker (default: serve's default)")
     parser.add_argument("--no-model", action="store_true", help="rules only (no tone model)")
+    parser.add_argument("--tone-cache-size", help="the server's tone_cache_size (0: the encoder on every request)")
+    parser.add_argument("--batch-window-ms", help="the server's http_batch_window_ms (0: micro-batching off)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="any other server setting, e.g. --set http_batch_exact=off (repeatable)")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     if not levels or max(levels) > 64 or min(levels) < 1 or not 0 < args.duration <= 120:
@@ -148,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    proc = start_server(port, args.workers, not args.no_model, log)
+    settings = {"tone_cache_size": args.tone_cache_size, "http_batch_window_ms": args.batch_window_ms}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    settings.update(item.split("=", 1) for item in args.set)
+    proc = start_server(port, args.workers, not args.no_model, log, args.threads, settings)
     try:
         ready = wait_ready(base, proc, log)
         for draft in drafts:  # warm every worker's caches and the connection path
@@ -156,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         words = statistics.mean(len(d.split()) for d in drafts)
         print(
             f"tonecheck service benchmark: {base}, workers={args.workers or 'default'}, model={ready['model']}, "
-            f"{words:.0f}-word drafts, {args.duration:g} s per level, cpu_count={os.cpu_count()}"
+            f"{words:.0f}-word drafts, {args.duration:g} s per level, cpu_count={os.cpu_count()}, "
+            f"threads={args.threads or 'default'}, settings={settings or 'defaults'}"
         )
         print(f"{'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
         for clients in levels:

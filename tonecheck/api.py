@@ -109,7 +109,33 @@ class Checker:
     def check_many(self, texts: Iterable[str], *, pack: str | None = None) -> list[Report]:
         """Check a batch: one spaCy pass, one model pass. Any invalid text fails the whole call, naming its index."""
         compiled = self.pack(pack)
-        texts = list(texts)
+        return self._check_cleaned(self._clean_all(list(texts)), compiled)
+
+    def check_groups(
+        self, groups: Sequence[Sequence[str]], *, pack: str | None = None
+    ) -> list[list[Report] | ToneCheckError]:
+        """Several callers' batches in one spaCy pass and one model pass; per group, what :meth:`check_many` gives.
+
+        The service's micro-batcher merges the requests that arrive together in a worker this way. A group whose
+        text is invalid gets the very error ``check_many(group)`` would raise (same message, same ``index``) in
+        place of its reports and costs only itself. Errors that concern every group (unknown pack, a model
+        failure) are raised. The reports equal ``check_many(group)``'s wherever the tone model's scores do not
+        depend on the other sentences of the pass: rules only, or the fp32 model; the int8 model quantises each
+        pass's activations with one scale, so its scores can move by batch noise (see docs/service.md).
+        """
+        compiled = self.pack(pack)
+        outcomes: list[list[CleanText] | ToneCheckError] = []
+        for group in groups:
+            try:
+                outcomes.append(self._clean_all(list(group)))
+            except ToneCheckError as exc:
+                outcomes.append(exc)
+        valid = [c for outcome in outcomes if not isinstance(outcome, ToneCheckError) for c in outcome]
+        reports = iter(self._check_cleaned(valid, compiled) if valid else [])
+        return [o if isinstance(o, ToneCheckError) else [next(reports) for _ in o] for o in outcomes]
+
+    def _clean_all(self, texts: Sequence[str]) -> list[CleanText]:
+        """Clean every text of one caller's batch; the first invalid one fails it, naming its index."""
         cleaned = []
         for i, text in enumerate(texts):
             try:
@@ -119,7 +145,7 @@ class Checker:
                 if len(texts) > 1:
                     exc.args = (f"item {i}: {exc.args[0]}", *exc.args[1:])
                 raise
-        return self._check_cleaned(cleaned, compiled)
+        return cleaned
 
     def check_items(
         self, items: Iterable[tuple[str, C]], *, pack: str | None = None, batch_size: int = 32

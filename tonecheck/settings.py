@@ -80,6 +80,15 @@ class Settings:
     # Longest one check (one request's texts) may run before the request gets a JSON 503 naming this setting; a
     # request also waits at most this long for its worker's check slot. 0 = no budget. See docs/service.md.
     http_check_budget_s: float = 30.0
+    # Micro-batching (service/batcher.py): requests that arrive while a worker's check runs share its next check
+    # (one spaCy pass, one model pass); a lone request starts at once. Under load the next check waits up to this
+    # long for more requests to join. 0 = off: each request is checked alone. See docs/service.md.
+    http_batch_window_ms: float = 2.0
+    http_batch_max_texts: int = 64  # most texts one shared check takes (a request's own texts are never split)
+    # Merge only when a shared check gives byte-identical reports: rules only or model_variant fp32. The int8
+    # model's scores depend on the rest of its pass (up to 0.1 measured), so with it batching stays off unless this
+    # is off. See docs/service.md, "Micro-batching".
+    http_batch_exact: bool = True
     # rate limits (auth on only), in Flask-Limiter's notation ("600/minute", "10/second;600/minute") or "off"
     http_rate_limit_address: str = "600/minute"  # per client address, every /v1 and /v2 request, keyed or not
     http_rate_limit_key: str = "1200/minute"  # per API key

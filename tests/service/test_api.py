@@ -146,7 +146,7 @@ class CountingChecker:
 
     def __init__(self, inner: Checker) -> None:
         self.inner = inner
-        self.calls: list[tuple[str, int]] = []
+        self.calls: list[tuple[str, Any]] = []
 
     def check(self, text: str, **kw: Any) -> Any:
         self.calls.append(("check", 1))
@@ -156,6 +156,12 @@ class CountingChecker:
         texts = list(texts)
         self.calls.append(("check_many", len(texts)))
         return self.inner.check_many(texts, **kw)
+
+    def check_groups(self, groups: Any, **kw: Any) -> Any:
+        """The micro-batcher's call (service/batcher.py): one pass over several requests' texts."""
+        groups = [list(g) for g in groups]
+        self.calls.append(("check_groups", tuple(map(len, groups))))
+        return self.inner.check_groups(groups, **kw)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -178,7 +184,7 @@ def test_batch_is_one_check_many_call_in_order(settings: Settings, rules_checker
     assert [r["report"] for r in body["results"]] == [rules_checker.check(i["text"]).to_dict() for i in items]
     assert body["results"][0]["report"]["verdict"] == "block"
     assert body["results"][1]["report"]["findings"] == []
-    assert spy.calls == [("check_many", 3)]
+    assert spy.calls == [("check_groups", (3,))]  # the batch's texts in one pass, as one request's group
     assert_documented("/v1/check/batch", "post", 200, body)
 
 
@@ -263,6 +269,9 @@ def test_missing_model_means_not_ready_and_503(settings: Settings, tmp_path: Any
 class ExplodingChecker(CountingChecker):
     def check_many(self, texts: Any, **kw: Any) -> Any:
         raise RuntimeError(f"bug while handling {list(texts)[0]!r}")
+
+    def check_groups(self, groups: Any, **kw: Any) -> Any:
+        raise RuntimeError(f"bug while handling {list(groups[0])[0]!r}")
 
 
 def test_a_bug_is_a_bare_json_500_and_the_log_has_no_text(
