@@ -24,7 +24,6 @@ MIXED = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the 2026-12-05 model reads it as polite (models/README.md)")
 def test_sarcastic_thanks_is_not_polite(tone_int8: ToneClassifier) -> None:
     sentences = [SARCASTIC]
     tone = tone_int8.aggregate(sentences, tone_int8.predict(sentences))

@@ -41,13 +41,13 @@ ISSUE_MISSES = [
 # Known misses of the shipped model, kept as tests that fail loudly once they pass (strict xfail), so a retrained
 # model that fixes one must move it up: (text, what should happen). Also listed in models/README.md.
 KNOWN_MISSES = [
-    ("That's a matter for your card issuer.", "dismissive"),  # issue 9's deflection: P(dismissive) 0.39, neutral
-    ("Post that review and see what it does for your account with us.", "threatening"),  # P(rude) 0.01
+    ("Post that review and see what it does for your account with us.", "threatening"),  # P(rude) low, neutral
+    ("I'll go slowly so you can keep up this time.", "condescending"),  # rude tone, no category over threshold
 ]
 
-# Former known misses and false alarms that the 2026-12-05 retrain (15 writers) fixed: kept so they stay fixed.
+# Former known misses and false alarms that a retrain fixed: kept so they stay fixed.
 FORMER_MISSES = [
-    ("I'll go slowly so you can keep up this time.", "condescending"),
+    ("That's a matter for your card issuer.", "dismissive"),  # issue 9's deflection, caught since the 20-writer retrain
 ]
 FORMER_FALSE_ALARMS = [
     "Other customers have reported the same issue, and our engineers are working on a fix.",  # was model.isolating
