@@ -1,0 +1,168 @@
+"""The tone model's BERT encoder for inference, in plain torch: what a serving process runs instead of importing
+transformers.
+
+Why not ``transformers.BertModel``: importing it costs ~2.1 s per process on the 2-core box (transformers 5.x
+pulls in its hub, kernel and distributed-tensor modules first), more than loading the weights, spaCy and the rule
+packs together, and every gunicorn worker and every Dask worker pays it. The encoder itself is small and fixed (a
+post-LayerNorm BERT: embeddings, then per layer self-attention and a GELU feed-forward), so it is written out here
+with the same parameter names as ``BertModel``: the safetensors file that training writes from a transformers
+model loads into it unchanged (``strict=True``). Training still builds the encoder with transformers.
+
+``tests/model/test_encoder.py`` holds it equal to ``transformers.BertModel`` (same weights, padded batches, fp32
+and after int8 quantisation). Only what the shipped configs use is supported: absolute positions, ``gelu``,
+encoder-only; :func:`check_config` refuses anything else by name instead of computing something different.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 (torch's own spelling)
+
+_SUPPORTED = {"model_type": ("bert",), "hidden_act": ("gelu",), "position_embedding_type": ("absolute", None)}
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """The fields of a BERT ``config.json`` the encoder reads."""
+
+    vocab_size: int
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+    max_position_embeddings: int
+    type_vocab_size: int
+    layer_norm_eps: float
+
+    @classmethod
+    def from_json_file(cls, path: Path) -> EncoderConfig:
+        """Read ``config.json``; raises ValueError naming a setting this encoder does not implement."""
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        check_config(raw)
+        return cls(**{name: raw[name] for name in cls.__dataclass_fields__})
+
+
+def check_config(raw: dict) -> None:
+    """Refuse configs whose architecture differs from what :class:`BertEncoder` computes."""
+    for key, allowed in _SUPPORTED.items():
+        if raw.get(key) not in allowed:
+            raise ValueError(f"config.json: {key}={raw.get(key)!r} is not supported (expected {allowed[0]!r})")
+    if raw.get("is_decoder") or raw.get("add_cross_attention"):
+        raise ValueError("config.json: decoder models are not supported")
+    if raw["hidden_size"] % raw["num_attention_heads"]:
+        raise ValueError("config.json: hidden_size is not a multiple of num_attention_heads")
+
+
+@dataclass
+class EncoderOutput:
+    """What :class:`~tonecheck.classify.ToneModel` reads from an encoder (``BertModel`` returns the same name)."""
+
+    last_hidden_state: torch.Tensor
+
+
+class Embeddings(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)  # noqa: N815 (BERT's name)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+        # one segment: token type 0 everywhere, as the tokenizer's single-sentence encodings give
+        embedded = (self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
+                    + self.token_type_embeddings.weight[0])
+        return self.LayerNorm(embedded)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.heads = config.num_attention_heads
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        batch, length, width = hidden.shape
+
+        def split(x: torch.Tensor) -> torch.Tensor:
+            return x.view(batch, length, self.heads, width // self.heads).transpose(1, 2)
+
+        context = F.scaled_dot_product_attention(
+            split(self.query(hidden)), split(self.key(hidden)), split(self.value(hidden)), attn_mask=keep
+        )
+        return context.transpose(1, 2).reshape(batch, length, width)
+
+
+class DenseNorm(nn.Module):
+    """Linear, residual add, LayerNorm: BERT's ``attention.output`` and ``output`` blocks."""
+
+    def __init__(self, fan_in: int, config: EncoderConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(fan_in, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)  # noqa: N815 (BERT's name)
+
+    def forward(self, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dense(hidden) + residual)
+
+
+class Attention(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.self = SelfAttention(config)
+        self.output = DenseNorm(config.hidden_size, config)
+
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return self.output(self.self(hidden, keep), hidden)
+
+
+class Intermediate(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return F.gelu(self.dense(hidden))
+
+
+class Layer(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.attention = Attention(config)
+        self.intermediate = Intermediate(config)
+        self.output = DenseNorm(config.intermediate_size, config)
+
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        attended = self.attention(hidden, keep)
+        return self.output(self.intermediate(attended), attended)
+
+
+class Layers(nn.Module):
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(Layer(config) for _ in range(config.num_hidden_layers))
+
+
+class BertEncoder(nn.Module):
+    """``BertModel(config, add_pooling_layer=False)`` for inference: same parameters, same last hidden state."""
+
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = Embeddings(config)
+        self.encoder = Layers(config)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> EncoderOutput:
+        # padding keys are masked out of every query's attention (a boolean mask: True = attend)
+        keep = attention_mask.bool()[:, None, None, :]
+        hidden = self.embeddings(input_ids)
+        for layer in self.encoder.layer:
+            hidden = layer(hidden, keep)
+        return EncoderOutput(hidden)
