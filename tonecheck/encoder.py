@@ -89,7 +89,7 @@ class SelfAttention(nn.Module):
         self.key = nn.Linear(config.hidden_size, config.hidden_size)
         self.value = nn.Linear(config.hidden_size, config.hidden_size)
 
-    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
         batch, length, width = hidden.shape
 
         def split(x: torch.Tensor) -> torch.Tensor:
@@ -119,7 +119,7 @@ class Attention(nn.Module):
         self.self = SelfAttention(config)
         self.output = DenseNorm(config.hidden_size, config)
 
-    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
         return self.output(self.self(hidden, keep), hidden)
 
 
@@ -139,7 +139,7 @@ class Layer(nn.Module):
         self.intermediate = Intermediate(config)
         self.output = DenseNorm(config.intermediate_size, config)
 
-    def forward(self, hidden: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
         attended = self.attention(hidden, keep)
         return self.output(self.intermediate(attended), attended)
 
@@ -160,8 +160,9 @@ class BertEncoder(nn.Module):
         self.encoder = Layers(config)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> EncoderOutput:
-        # padding keys are masked out of every query's attention (a boolean mask: True = attend)
-        keep = attention_mask.bool()[:, None, None, :]
+        # padding keys are masked out of every query's attention (a boolean mask: True = attend); a batch without
+        # padding (the classifier groups sentences by token count) needs no mask, and attention runs faster without
+        keep = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :]
         hidden = self.embeddings(input_ids)
         for layer in self.encoder.layer:
             hidden = layer(hidden, keep)

@@ -96,6 +96,47 @@ def test_batches_larger_than_batch_size_keep_input_order(tone_fp32: ToneClassifi
     assert [t.label for t in small.predict(sentences)] == [t.label for t in tone_fp32.predict(sentences)]
 
 
+def test_token_rows_padded_again_equal_the_tokenizers_own_padding(tone_fp32: ToneClassifier) -> None:
+    """The classifier pads its length-sorted chunks itself; the tensors must be what ``encode`` gives."""
+    import torch
+
+    from tonecheck.classify import encode, pad_rows, token_rows
+
+    texts = [*MIXED, ISOLATING, "x " * 300]  # the last is truncated to max_length
+    ids, mask = encode(tone_fp32.tokenizer, texts)
+    rows = token_rows(tone_fp32.tokenizer, texts)
+    assert max(len(r) for r in rows) == ids.shape[1] and len(set(map(len, rows))) > 2
+    again_ids, again_mask = pad_rows(rows, tone_fp32.pad_id)
+    assert torch.equal(again_ids, ids) and torch.equal(again_mask, mask)
+
+
+def test_chunks_group_sentences_by_token_count(tone_fp32: ToneClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are cut from the sentences sorted by token count (not characters: "Supercalifragilistic!" is short
+    in characters and long in tokens), so a chunk pads little and the scores stay in input order."""
+    chunks: list[list[int]] = []
+    model = tone_fp32.model
+    original = model.tone_and_kinds
+
+    def spy(ids, mask):  # noqa: ANN001, ANN202
+        chunks.append(mask.sum(1).tolist())
+        return original(ids, mask)
+
+    monkeypatch.setattr(model, "tone_and_kinds", spy)
+    small = ToneClassifier(model, tone_fp32.tokenizer, temperature=tone_fp32.temperature,
+                           aggregate_settings=tone_fp32.aggregate_settings, batch_size=3)
+    sentences = ["Supercalifragilistic xqzv!", "Ok.", "Honestly, if you had read the confirmation you would know.",
+                 "Thanks!", "I've checked your order and it shipped.", "Sure.", "Sorry about the missing items."]
+    from tonecheck.classify import token_rows
+
+    lengths = [len(r) for r in token_rows(small.tokenizer, sentences)]
+    assert sorted(lengths) != [len(r) for r in token_rows(small.tokenizer, sorted(sentences, key=len))]
+    tones = small.predict(sentences)
+    assert [n for chunk in chunks for n in chunk] == sorted(lengths)
+    monkeypatch.undo()
+    for got, alone in zip(tones, (tone_fp32.predict([s])[0] for s in sentences), strict=True):
+        assert got.scores["rude"] == pytest.approx(alone.scores["rude"], abs=1e-4)
+
+
 def test_int8_agrees_with_fp32(tone_fp32: ToneClassifier, tone_int8: ToneClassifier) -> None:
     sentences = MIXED + APOLOGY + [SARCASTIC, ISOLATING]
     for a, b in zip(tone_fp32.predict(sentences), tone_int8.predict(sentences), strict=True):
