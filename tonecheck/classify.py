@@ -223,8 +223,10 @@ class ToneClassifier:
         kind_thresholds: dict[str, float] | None = None,
         meta: dict[str, Any] | None = None,
         cache_size: int = 0,
+        threads: int = 0,
     ) -> None:
         self.model = model
+        self.threads = threads
         self.tokenizer = tokenizer
         self.temperature = temperature
         self.aggregate_settings = aggregate_settings
@@ -287,6 +289,7 @@ class ToneClassifier:
             kind_thresholds={k: float(v) for k, v in meta.get("kind_thresholds", {}).items()},
             meta=meta,
             cache_size=cache_size,
+            threads=threads,
         )
 
     def logits(self, sentences: Sequence[str]) -> torch.Tensor:
@@ -306,6 +309,7 @@ class ToneClassifier:
         kinds = torch.zeros((len(sentences), n_kinds))
         rows = token_rows(self.tokenizer, sentences)
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        self._pin_threads()
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
@@ -315,6 +319,14 @@ class ToneClassifier:
                 if kind_rows is not None:
                     kinds[chunk] = kind_rows.float()
         return tone, kinds
+
+    def _pin_threads(self) -> None:
+        """Apply ``threads`` in the calling thread. With OpenMP the count is per thread: ``set_num_threads`` at
+        load time does not reach a thread that had already run a parallel region (a Dask worker's task thread, a
+        server's request threads), which then used every core, two such threads per core pair, and torch slowed
+        ~2x (Dask) to ~20x (busy box) from oversubscription."""
+        if self.threads > 0 and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
 
     @property
     def pad_id(self) -> int:

@@ -214,3 +214,31 @@ def test_sentence_cache_returns_the_first_scoring_and_stays_bounded(model_dir: P
     assert len(clf._cache) == 3 and "Read the manual." not in clf._cache  # least recently used went first
     clf.clear_cache()
     assert clf.predict(["Read the manual."])[0] is not first[1]
+
+
+def test_threads_setting_reaches_threads_that_already_ran_torch(model_dir: Path) -> None:
+    """OpenMP keeps the thread count per thread: a request or task thread that ran torch before the model loaded
+    must still score with the configured count, not every core (oversubscription made Dask workers 2x slower)."""
+    import queue
+    import threading
+
+    import torch
+
+    before = torch.get_num_threads()
+    go: queue.Queue[ToneClassifier] = queue.Queue()
+    seen: list[int] = []
+
+    def thread() -> None:
+        torch.set_num_threads(2)  # this thread's own count, as a thread that ran torch earlier has
+        classifier = go.get()
+        classifier.predict(["Thanks for waiting."])
+        seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=thread)
+    worker.start()
+    try:
+        go.put(ToneClassifier.load(model_dir, threads=1))
+        worker.join(timeout=60)
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]

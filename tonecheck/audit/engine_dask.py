@@ -35,7 +35,13 @@ from .store import AuditStore
 EML_PER_PART = 500
 PARQUET_ROWS = 20_000
 PARQUET_SUFFIXES = (".parquet", ".pq")
-MALLOC_TRIM = "65536"  # glibc returns freed memory to the OS; without it worker memory only grows
+# glibc's allocator for each worker. Dask's own default (MALLOC_TRIM_THRESHOLD_=65536) returns freed memory to the
+# OS eagerly, but setting any trim threshold also freezes the mmap threshold at 128 KiB, so every activation
+# tensor of the tone model was mmapped, page-faulted and unmapped per layer: the model ran 2.0x slower in a worker
+# than in a plain process (bench/scale.py; 2.53 s against 1.27 s for the same 600 replies). A 32 MiB mmap
+# threshold keeps tensors on the heap, and a 64 MiB trim threshold still hands back what a large partition freed:
+# as fast as glibc's defaults, memory flat (docs/scale.md).
+MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(64 << 20), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
 
 
 @dataclass(frozen=True)
@@ -247,7 +253,7 @@ def _bind(parts_dir: Path, units: list[Unit], settings: dict[str, str]) -> None:
 
 class _client:
     """A distributed Client: to ``scheduler`` when given, else to a LocalCluster on loopback (worker processes,
-    one thread each, MALLOC_TRIM_THRESHOLD_ set), closed on exit."""
+    one thread each, :data:`MALLOC_ENV` set), closed on exit."""
 
     def __init__(self, options: DaskOptions) -> None:
         self.options = options
@@ -260,10 +266,16 @@ class _client:
         if self.options.scheduler:
             self.client = Client(self.options.scheduler)
             return self.client
-        self.cluster = LocalCluster(
-            n_workers=self.options.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, env={"MALLOC_TRIM_THRESHOLD_": MALLOC_TRIM},
-        )
+        import dask
+
+        # glibc reads MALLOC_* once, at process start: they must be in the environment the nanny spawns the
+        # worker with ("pre-spawn"), not in `env=`, which is applied inside the already running worker
+        spawn_env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENV}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
+            self.cluster = LocalCluster(
+                n_workers=self.options.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None,
+            )
         self.client = Client(self.cluster)
         return self.client
 
