@@ -225,11 +225,12 @@ def test_threads_setting_reaches_threads_that_already_ran_torch(model_dir: Path)
     import torch
 
     before = torch.get_num_threads()
+    torch.set_num_threads(2)
     go: queue.Queue[ToneClassifier] = queue.Queue()
     seen: list[int] = []
 
     def thread() -> None:
-        torch.set_num_threads(2)  # this thread's own count, as a thread that ran torch earlier has
+        torch.get_num_threads()  # torch's thread state starts here, with the process's count then (2)
         classifier = go.get()
         classifier.predict(["Thanks for waiting."])
         seen.append(torch.get_num_threads())
@@ -237,7 +238,7 @@ def test_threads_setting_reaches_threads_that_already_ran_torch(model_dir: Path)
     worker = threading.Thread(target=thread)
     worker.start()
     try:
-        go.put(ToneClassifier.load(model_dir, threads=1))
+        go.put(ToneClassifier.load(model_dir, threads=1))  # sets 1 in this thread only
         worker.join(timeout=60)
     finally:
         torch.set_num_threads(before)
