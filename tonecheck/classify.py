@@ -322,9 +322,8 @@ class ToneClassifier:
 
     def _pin_threads(self) -> None:
         """Apply ``threads`` in the calling thread. With OpenMP the count is per thread: ``set_num_threads`` at
-        load time does not reach a thread that had already run a parallel region (a Dask worker's task thread, a
-        server's request threads), which then used every core, two such threads per core pair, and torch slowed
-        ~2x (Dask) to ~20x (busy box) from oversubscription."""
+        load time does not reach a thread that had already started torch (a server's request thread, a worker's
+        task thread), which would go on using every core beside the other processes' threads."""
         if self.threads > 0 and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
 

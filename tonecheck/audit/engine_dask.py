@@ -39,8 +39,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 # OS eagerly, but setting any trim threshold also freezes the mmap threshold at 128 KiB, so every activation
 # tensor of the tone model was mmapped, page-faulted and unmapped per layer: the model ran 2.0x slower in a worker
 # than in a plain process (bench/scale.py; 2.53 s against 1.27 s for the same 600 replies). A 32 MiB mmap
-# threshold keeps tensors on the heap, and a 64 MiB trim threshold still hands back what a large partition freed:
-# as fast as glibc's defaults, memory flat (docs/scale.md).
+# threshold keeps tensors on the heap, and a 64 MiB trim threshold still hands back what a large partition freed
+# beyond that: as fast as glibc's defaults (docs/scale.md).
 MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(64 << 20), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
 
 
