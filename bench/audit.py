@@ -9,7 +9,8 @@ text used once before any repeats, its sentence repeat rate printed; ``--mail sy
 replies of ``tonecheck.audit.synthetic`` (nearly every sentence repeats; a sentence cache makes the model free).
 
 Every run is a fresh process: checker load, then the audit proper (read, MIME, quote stripping, checking,
-SQLite) and the report files. Prints messages/s for the audit proper plus report, and the load apart.
+SQLite) and the report files. Prints messages/s for the audit proper plus report, the load apart, and the peak
+memory of the process, in all and until the report files are written.
 ``--code DIR`` also runs the same audits with the tonecheck package found in DIR (e.g. an older commit unpacked
 with ``git archive REV | tar -x -C DIR``), interleaved with this tree's runs round by round, with the same model
 folder (``--model-dir``), and prints the ratio of medians. Numbers are for docs; no test asserts on them.
@@ -47,11 +48,12 @@ loaded = time.perf_counter()
 with tempfile.TemporaryDirectory() as tmp, AuditStore(Path(tmp) / "audit.sqlite") as store:
     stats = run_audit(InputSpec((Path(mbox),)), checker, store, RunOptions(batch_size=batch))
     audited = time.perf_counter()
+    import resource
+    checking_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     write_outputs(store, Path(tmp) / "out")
 done = time.perf_counter()
-import resource
 print(json.dumps({"n": stats.audited + stats.errors, "load": loaded - started, "audit": audited - loaded,
-                  "report": done - audited, "whole": done - loaded,
+                  "report": done - audited, "whole": done - loaded, "checking_mb": checking_mb,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -111,8 +113,9 @@ def main() -> None:
         audit = statistics.median(r["audit"] for r in runs)
         load = statistics.median(r["load"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
+        checking = max(r.get("checking_mb", 0.0) for r in runs)
         print(f"{label:40s} {args.n / whole:7.1f} messages/s whole audit ({args.n / audit:7.1f}/s checking+storing),"
-              f" checker load {load:.1f} s, peak {peak:.0f} MB")
+              f" checker load {load:.1f} s, peak {peak:.0f} MB ({checking:.0f} MB until the report)")
     if args.code:
         for use_model in modes:
             for t in threads if use_model else threads[:1]:
