@@ -254,3 +254,23 @@ def test_model_verdicts_are_explained(checker: Checker, tmp_path: Path) -> None:
     assert f"block ≥ {settings.block_rude:.2f}" in chart.text_content()
     for gid in ("threshold-review", "threshold-block"):
         assert chart.xpath(f".//*[local-name()='g'][@id='{gid}']")
+
+
+def test_findings_read_from_the_store_equal_findings_csv_grouped_by_message(full_audit: dict[str, Any]) -> None:
+    """The report reads each message's findings from the store on demand instead of holding them all; what it
+    reads, by key and in bulk, is findings.csv's rows (neutralising aside)."""
+    from tonecheck.audit.feedback import Disputes
+    from tonecheck.audit.report import StoredFindings
+
+    with AuditStore(full_audit["out"] / "audit.sqlite") as store:
+        stored = StoredFindings(store, Period(), Disputes.load(store))
+        bulk = list(stored.values())
+        keys = [rows[0]["key"] for rows in bulk]
+        assert keys == list(stored) and len(stored) == len(keys) > 3
+        assert all(stored[k] == rows for k, rows in zip(keys, bulk, strict=True))
+        assert stored.get("no such key", []) == [] and "no such key" not in stored
+        assert stored.get(keys[0]) and keys[0] in stored
+        assert StoredFindings(store, Period(until="1900-01-01"), Disputes()).get(keys[0], []) == []
+    flat = [(r["key"], r["rule_id"], r["start"]) for rows in bulk for r in rows]
+    csv_rows = [(r["key"], r["rule_id"], r["start"]) for r in full_audit["findings"]]
+    assert [(k, rule, str(start)) for k, rule, start in flat] == csv_rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def page_name(agent: str) -> str:
     return f"{safe}.html"
 
 
-def write_coaching(folder: Path, summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]],
+def write_coaching(folder: Path, summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]],
                    title: str, replacing: Callable[[Path], Any]) -> list[Path]:
     """Write one page per audited agent into ``folder`` (each replaced atomically); return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -53,7 +53,7 @@ def write_coaching(folder: Path, summary: dict[str, Any], totals: Any, findings:
     return written
 
 
-def render_agent(a: dict[str, Any], entries: list[dict[str, Any]], findings: dict[str, list[dict[str, Any]]],
+def render_agent(a: dict[str, Any], entries: list[dict[str, Any]], findings: Mapping[str, list[dict[str, Any]]],
                  bucket: str | None, title: str) -> str:
     who = a["agent"] + (f" ({a['name']})" if a["name"] else "")
     v = a["verdicts"]

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import shlex
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -60,7 +61,7 @@ class FeedbackTally:
 
 
 def feedback_summary(
-    findings: dict[str, list[dict[str, Any]]], disputed_verdicts: Counter[str], marks: int, categories: list[str]
+    findings: Mapping[str, list[dict[str, Any]]], disputed_verdicts: Counter[str], marks: int, categories: list[str]
 ) -> dict[str, Any]:
     """summary.json's ``feedback``: marks in the period, disputed findings and verdicts, and per rule (every rule
     with a finding) and per category the findings, the disputed ones and their share."""
@@ -84,7 +85,7 @@ def feedback_summary(
 
 
 def write_feedback_csv(
-    store: AuditStore, fh: IO[str], findings: dict[str, list[dict[str, Any]]], covers: Any, neutralise: Any
+    store: AuditStore, fh: IO[str], findings: Mapping[str, list[dict[str, Any]]], covers: Any, neutralise: Any
 ) -> int:
     """feedback.csv, one row per mark whose message is in the report's period; returns the number written.
 

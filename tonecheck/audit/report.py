@@ -22,9 +22,10 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import IO, Any
 
@@ -255,30 +256,65 @@ def neutralise(row: dict[str, Any]) -> dict[str, Any]:
 
 def _write_findings_csv(
     store: AuditStore, path: Path, raw: bool = False, period: Period | None = None, disputes: Disputes | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """findings.csv, one row per finding, disputed ones included (``disputed`` 1); returns the findings grouped
-    by message key for the rest."""
-    period = period or Period()
-    disputes = disputes or Disputes()
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+) -> StoredFindings:
+    """findings.csv, one row per finding, disputed ones included (``disputed`` 1); returns the findings by message
+    key for the rest, read from the store when asked."""
+    findings = StoredFindings(store, period or Period(), disputes or Disputes())
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        for row in store.findings():
-            if not period.covers(row["sent_at"]):
+        for rows in findings.values():
+            for row in rows:
+                writer.writerow(row if raw else neutralise(row))
+    return findings
+
+
+class StoredFindings(Mapping[str, list[dict[str, Any]]]):
+    """The audit's findings by message key, in the period, each row as findings.csv has it before neutralising.
+
+    Read from the store on demand rather than held: a dict of every finding made the report's memory grow with
+    the audit (~13 KB a message on synthetic mail; 1.7 GB at 100,000 replies). A key's rows come from one
+    primary-key lookup; :meth:`values` streams every key's rows in input order, the order the dict had.
+    """
+
+    def __init__(self, store: AuditStore, period: Period, disputes: Disputes) -> None:
+        self.store, self.period, self.disputes = store, period, disputes
+
+    def __getitem__(self, key: str) -> list[dict[str, Any]]:
+        rows = self._shaped(self.store.findings_of(key))
+        if not rows:
+            raise KeyError(key)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return (rows[0]["key"] for rows in self.values())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def values(self) -> Iterator[list[dict[str, Any]]]:  # type: ignore[override]
+        """Every message's findings in input order (one pass over the store, one message's rows at a time)."""
+        for _, group in groupby(self.store.findings(), key=lambda row: row["key"]):
+            rows = self._shaped(group)
+            if rows:
+                yield rows
+
+    def _shaped(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for row in rows:
+            if not self.period.covers(row["sent_at"]):
                 continue
             row["suggestions"] = " | ".join(json.loads(row["suggestions"]))
             row["finding"] = row["idx"] + 1
-            row["disputed"] = int((row["key"], row["idx"]) in disputes.findings)
-            writer.writerow(row if raw else neutralise(row))
-            grouped[row["key"]].append(row)
-    return grouped
+            row["disputed"] = int((row["key"], row["idx"]) in self.disputes.findings)
+            out.append(row)
+        return out
 
 
 def _write_messages_csv(
     store: AuditStore,
     path: Path,
-    findings: dict[str, list[dict[str, Any]]],
+    findings: Mapping[str, list[dict[str, Any]]],
     raw: bool = False,
     period: Period | None = None,
     thresholds: Thresholds | None = None,
@@ -404,7 +440,7 @@ def _top_sentence(report_json: str | None) -> dict[str, Any] | None:
 
 
 def _summary(
-    totals: Totals, findings: dict[str, list[dict[str, Any]]], period: Period, thresholds: Thresholds
+    totals: Totals, findings: Mapping[str, list[dict[str, Any]]], period: Period, thresholds: Thresholds
 ) -> dict[str, Any]:
     by_category = Counter(f["category"] for rows in findings.values() for f in rows if not f["disputed"])
     labels: Counter[str] = Counter()

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..highlight import highlight as mark_spans
@@ -337,7 +337,7 @@ def _csp(script: str) -> str:
 
 
 def render_html(
-    summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]], title: str
+    summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]], title: str
 ) -> str:
     """The whole report as one string; every piece of mail-derived text goes through html.escape."""
     agent_ids = {a["agent"]: f"agent-{i}" for i, a in enumerate(summary["agents"])}
@@ -620,7 +620,7 @@ _DISPUTE_PANEL = (
 )
 
 
-def _worst(summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]]) -> str:
+def _worst(summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]]) -> str:
     if not summary["worst"]:
         return '<p class="muted">No reply needed review.</p>'
     blocks = [_reply(m, findings.get(m["key"], [])) for m in ranked(totals.worst)]
@@ -643,7 +643,7 @@ def _agent_trend(a: dict[str, Any], bucket: str | None) -> str:
             "</tbody></table></div>")
 
 
-def _by_agent(summary: dict[str, Any], totals: Any, findings: dict[str, list[dict[str, Any]]],
+def _by_agent(summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]],
               agent_ids: dict[str, str]) -> str:
     if not totals.flagged_by_agent:
         return ""

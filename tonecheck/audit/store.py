@@ -252,8 +252,15 @@ class AuditStore:
             " FROM findings f JOIN messages m USING (key) ORDER BY m.ordinal, f.key, f.idx"
         )
 
-    def _rows(self, sql: str) -> Iterator[dict[str, Any]]:
-        cur = self.conn.execute(sql)
+    def findings_of(self, key: str) -> list[dict[str, Any]]:
+        """One message's findings, as :meth:`findings` gives them (the primary key makes this an index lookup)."""
+        return list(self._rows(
+            "SELECT m.ordinal, m.source, m.message_id, m.agent, m.sent_at, f.*"
+            " FROM findings f JOIN messages m USING (key) WHERE f.key = ? ORDER BY f.idx", (key,)
+        ))
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+        cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         for row in cur:
             yield dict(zip(names, row, strict=True))
