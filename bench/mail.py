@@ -24,6 +24,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+from tonecheck.audit.synthetic import sent_mail
+
 DATA = Path(__file__).resolve().parent.parent / "models" / "data"
 FIRST_NAMES = [
     "Dana", "Sam", "Alex", "Priya", "Tom", "Maria", "Chen", "Olu", "Fatima", "Jo", "Lars", "Aisha", "Ben", "Carmen",
@@ -103,13 +105,8 @@ def compose(rng: random.Random, number: int, body: str) -> tuple[EmailMessage, l
     quote = "\n".join(f"> {line}" for line in rng.choice(CUSTOMER).split(". "))
     text = "\n\n".join([*written, signature, f"On {format_datetime(sent - timedelta(hours=2))} Customer "
                         f"<c{number}@example.org> wrote:\n{quote}"])
-    msg = EmailMessage()
-    msg["From"] = f"{agent} <{agent.split()[0].lower()}@acme.example>"
-    msg["To"] = f"c{number}@example.org"
-    msg["Subject"] = f"Re: Case {100000 + number}"
-    msg["Date"] = format_datetime(sent)
-    msg["Message-ID"] = f"<realistic-{number}@acme.example>"
-    msg.set_content(text)
+    msg = sent_mail(f"{agent} <{agent.split()[0].lower()}@acme.example>", f"c{number}@example.org",
+                    f"Re: Case {100000 + number}", sent, f"<realistic-{number}@acme.example>", text)
     return msg, written
 
 

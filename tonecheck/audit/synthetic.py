@@ -48,12 +48,18 @@ def reply(rng: random.Random, number: int) -> EmailMessage:
             f"> {rng.choice(CUSTOMER)}\n> You are useless, as I already told you.",
         ]
     )
+    return sent_mail(f"{name} <{address}>", f"c{number}@example.org", f"Re: Ticket {number}", sent,
+                     f"<synthetic-{number}@acme.example>", body)
+
+
+def sent_mail(sender: str, to: str, subject: str, sent: datetime, message_id: str, body: str) -> EmailMessage:
+    """A plain-text sent mail with the headers the audit reads."""
     msg = EmailMessage()
-    msg["From"] = f"{name} <{address}>"
-    msg["To"] = f"c{number}@example.org"
-    msg["Subject"] = f"Re: Ticket {number}"
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
     msg["Date"] = format_datetime(sent)
-    msg["Message-ID"] = f"<synthetic-{number}@acme.example>"
+    msg["Message-ID"] = message_id
     msg.set_content(body)
     return msg
 
