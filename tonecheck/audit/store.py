@@ -247,23 +247,21 @@ class AuditStore:
 
     def findings(self) -> Iterator[dict[str, Any]]:
         """All findings with their message's agent, source and send date, in input order."""
-        yield from self._rows(
-            "SELECT m.ordinal, m.source, m.message_id, m.agent, m.sent_at, f.*"
-            " FROM findings f JOIN messages m USING (key) ORDER BY m.ordinal, f.key, f.idx"
-        )
+        yield from self._rows(f"{_FINDINGS} ORDER BY m.ordinal, f.key, f.idx")
 
     def findings_of(self, key: str) -> list[dict[str, Any]]:
         """One message's findings, as :meth:`findings` gives them (the primary key makes this an index lookup)."""
-        return list(self._rows(
-            "SELECT m.ordinal, m.source, m.message_id, m.agent, m.sent_at, f.*"
-            " FROM findings f JOIN messages m USING (key) WHERE f.key = ? ORDER BY f.idx", (key,)
-        ))
+        return list(self._rows(f"{_FINDINGS} WHERE f.key = ? ORDER BY f.idx", (key,)))
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         for row in cur:
             yield dict(zip(names, row, strict=True))
+
+
+_FINDINGS = ("SELECT m.ordinal, m.source, m.message_id, m.agent, m.sent_at, f.*"
+             " FROM findings f JOIN messages m USING (key)")
 
 
 def _round(value: float | None) -> float | None:
