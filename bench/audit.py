@@ -70,6 +70,10 @@ def run_once(code: Path, mbox: Path, use_model: bool, threads: int, batch: int, 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def mode_label(use_model: bool, threads: int) -> str:
+    return f"{'rules + model' if use_model else 'rules only'}, {threads} thread{'s' * (threads > 1)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="replies (default: 2000)")
@@ -108,7 +112,7 @@ def main() -> None:
                         assert result["n"] == args.n, result
                         results.setdefault((use_model, t, name), []).append(result)
     for (use_model, t, name), runs in results.items():
-        label = f"{'rules + model' if use_model else 'rules only'}, {t} thread{'s' * (t > 1)}, {name}"
+        label = f"{mode_label(use_model, t)}, {name}"
         whole = statistics.median(r["whole"] for r in runs)
         audit = statistics.median(r["audit"] for r in runs)
         load = statistics.median(r["load"] for r in runs)
@@ -121,7 +125,7 @@ def main() -> None:
             for t in threads if use_model else threads[:1]:
                 ours = statistics.median(r["whole"] for r in results[(use_model, t, "this tree")])
                 theirs = statistics.median(r["whole"] for r in results[(use_model, t, "--code")])
-                label = f"{'rules + model' if use_model else 'rules only'}, {t} thread{'s' * (t > 1)}"
+                label = mode_label(use_model, t)
                 print(f"{label:40s} this tree / --code: {theirs / ours:.2f}x")
 
 
