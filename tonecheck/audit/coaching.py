@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .report_html import _num, highlight, ranked
+from .report_html import _num, highlight
 
 e = html.escape
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
@@ -46,19 +46,26 @@ def write_coaching(folder: Path, summary: dict[str, Any], totals: Any, findings:
         if not a["replies_audited"]:
             continue
         path = folder / page_name(a["agent"])
-        entries = ranked(totals.flagged_by_agent.get(a["agent"], []))
+        entries = totals.flagged.entries(a["agent"])
         with replacing(path) as fh:
-            fh.write(render_agent(a, entries, findings, summary["trend"]["bucket"], title))
+            fh.writelines(agent_pieces(a, totals.flagged.count(a["agent"]), entries, findings,
+                                       summary["trend"]["bucket"], title))
         written.append(path)
     return written
 
 
 def render_agent(a: dict[str, Any], entries: list[dict[str, Any]], findings: Mapping[str, list[dict[str, Any]]],
                  bucket: str | None, title: str) -> str:
+    """The agent's page as one string (:func:`agent_pieces` joined)."""
+    return "".join(agent_pieces(a, len(entries), entries, findings, bucket, title))
+
+
+def agent_pieces(a: dict[str, Any], count: int, entries: Iterable[dict[str, Any]],
+                 findings: Mapping[str, list[dict[str, Any]]], bucket: str | None, title: str) -> Iterator[str]:
+    """The agent's page in pieces, one reply at a time: one agent can have most of a large audit's replies."""
     who = a["agent"] + (f" ({a['name']})" if a["name"] else "")
     v = a["verdicts"]
-    replies = "".join(_reply(m, [f for f in findings.get(m["key"], []) if not f["disputed"]]) for m in entries)
-    return "\n".join([
+    yield "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
@@ -67,10 +74,16 @@ def render_agent(a: dict[str, Any], entries: list[dict[str, Any]], findings: Map
         f'<p id="totals">{a["replies_audited"]} replies audited: {v["block"]} block, {v["review"]} review '
         f'({_num(a["pct_flagged"])} flagged), {a["findings"]} findings.</p>',
         _trend(a, bucket),
-        f"<h2>Replies to look at ({len(entries)})</h2>",
-        replies or '<p class="muted">Nothing flagged. Well done.</p>',
-        "</body></html>",
+        f"<h2>Replies to look at ({count})</h2>",
     ]) + "\n"
+    replies = (_reply(m, [f for f in findings.get(m["key"], []) if not f["disputed"]]) for m in entries)
+    empty = True
+    for reply in replies:
+        empty = False
+        yield reply
+    if empty:
+        yield '<p class="muted">Nothing flagged. Well done.</p>'
+    yield "\n</body></html>\n"
 
 
 def _trend(a: dict[str, Any], bucket: str | None) -> str:

@@ -15,12 +15,14 @@ verdict, category and agent between that audit and this one.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import heapq
 import json
 import os
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -33,7 +35,7 @@ from ..errors import InputError
 from ..report import CATEGORIES, TONE_LABELS
 from ..settings import Settings
 from .feedback import Disputes, feedback_summary, write_feedback_csv
-from .report_html import highlight, ranked, render_html
+from .report_html import highlight, html_pieces, ranked
 from .store import AuditStore
 
 __all__ = ["Period", "Thresholds", "compare", "highlight", "write_outputs"]
@@ -156,13 +158,73 @@ class Totals:
     errors: int = 0
     error_reasons: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
-    p_rude: list[float] = field(default_factory=list)
+    tone: ToneTally = field(default_factory=lambda: ToneTally())
     worst: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
-    flagged_by_agent: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = field(default_factory=dict)
+    flagged: FlaggedSpool = field(default_factory=lambda: FlaggedSpool())
     disputed_verdicts: Counter[str] = field(default_factory=Counter)
     days: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     undated: int = 0
     outside_period: int = 0
+
+
+@dataclass
+class ToneTally:
+    """The replies' P(rude) as a count, a sum and the report chart's 20 bins: what the outputs use of them, in
+    memory that does not grow with the audit (a list of every score did)."""
+
+    EDGES = tuple(i / 20 for i in range(21))  # the chart's bins; numpy's rule: [a, b) and the last one [a, b]
+
+    scored: int = 0
+    total: float = 0.0
+    bins: list[int] = field(default_factory=lambda: [0] * 20)
+
+    def add(self, p_rude: float) -> None:
+        self.scored += 1
+        self.total += p_rude
+        self.bins[min(bisect.bisect_right(self.EDGES, p_rude) - 1, 19)] += 1
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.scored
+
+
+class FlaggedSpool:
+    """Every flagged reply's report entry, by agent, worst first: the "Flagged replies by agent" section and the
+    coaching pages list all of them.
+
+    Spooled to a private temporary SQLite database (deleted on :meth:`close`), which SQLite keeps in a small page
+    cache and spills to disk: held in a dict they made the report's memory grow ~11 KB a flagged reply.
+    """
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary on-disk database of this connection's own
+        self._db.execute("CREATE TABLE flagged (agent TEXT, r0, r1, r2, r3, r4, entry TEXT)")
+        self._counts: Counter[str] = Counter()
+        self._indexed = False
+
+    def add(self, agent: str, rank: tuple[Any, ...], entry: dict[str, Any]) -> None:
+        self._db.execute("INSERT INTO flagged VALUES (?, ?, ?, ?, ?, ?, ?)", (agent, *rank, json.dumps(entry)))
+        self._counts[agent] += 1
+
+    def __bool__(self) -> bool:
+        return bool(self._counts)
+
+    def count(self, agent: str) -> int:
+        return self._counts[agent]
+
+    def entries(self, agent: str) -> Iterator[dict[str, Any]]:
+        """The agent's entries, worst rank first, ties in the order they were added (as ``ranked`` sorts)."""
+        if not self._indexed:  # one index once everything is in: cheaper than keeping it sorted while adding
+            self._db.execute("CREATE INDEX by_rank ON flagged (agent, r0 DESC, r1 DESC, r2 DESC, r3 DESC, r4 DESC)")
+            self._indexed = True
+        rows = self._db.execute(
+            "SELECT entry FROM flagged WHERE agent = ? ORDER BY r0 DESC, r1 DESC, r2 DESC, r3 DESC, r4 DESC, rowid",
+            (agent,),
+        )
+        return (json.loads(entry) for (entry,) in rows)
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def write_outputs(
@@ -193,24 +255,27 @@ def write_outputs(
     findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period, disputes)
     totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv, period, thresholds,
                                  disputes)
-    with _replacing(out_dir / "feedback.csv") as fh:
-        marks = write_feedback_csv(store, fh, findings_by_key, period.covers, None if raw_csv else neutralise)
-    summary = {**store.settings(), **_summary(totals, findings_by_key, period, thresholds)}
-    summary["feedback"] = feedback_summary(findings_by_key, totals.disputed_verdicts, marks,
-                                           list(summary["findings_by_category"]))
-    default_db = (out_dir / "audit.sqlite").resolve() == store.path.resolve()
-    summary["report_options"] = {"title": title, "raw_csv": raw_csv, "coaching": coaching,
-                                 "db": None if default_db else str(store.path.resolve())}
-    if before is not None:
-        summary["compare"] = compare(before, summary, str(baseline))
-    with _replacing(out_dir / "summary.json") as fh:
-        fh.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    with _replacing(out_dir / "report.html") as fh:
-        fh.write(render_html(summary, totals, findings_by_key, title))
-    if coaching:
-        from .coaching import write_coaching
+    try:
+        with _replacing(out_dir / "feedback.csv") as fh:
+            marks = write_feedback_csv(store, fh, findings_by_key, period.covers, None if raw_csv else neutralise)
+        summary = {**store.settings(), **_summary(totals, findings_by_key, period, thresholds)}
+        summary["feedback"] = feedback_summary(findings_by_key, totals.disputed_verdicts, marks,
+                                               list(summary["findings_by_category"]))
+        default_db = (out_dir / "audit.sqlite").resolve() == store.path.resolve()
+        summary["report_options"] = {"title": title, "raw_csv": raw_csv, "coaching": coaching,
+                                     "db": None if default_db else str(store.path.resolve())}
+        if before is not None:
+            summary["compare"] = compare(before, summary, str(baseline))
+        with _replacing(out_dir / "summary.json") as fh:
+            fh.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        with _replacing(out_dir / "report.html") as fh:
+            fh.writelines(html_pieces(summary, totals, findings_by_key, title))
+        if coaching:
+            from .coaching import write_coaching
 
-        write_coaching(out_dir / "coaching", summary, totals, findings_by_key, title, _replacing)
+            write_coaching(out_dir / "coaching", summary, totals, findings_by_key, title, _replacing)
+    finally:
+        totals.flagged.close()
     return summary
 
 
@@ -379,7 +444,7 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]], 
         stats.toned += 1
         stats.rude_sum += row["p_rude"]
         stats.labels[row["tone_label"]] += 1
-        totals.p_rude.append(row["p_rude"])
+        totals.tone.add(row["p_rude"])
     if own or verdict != "ok":
         severe = sum(1 for f in own if f["severity"] == "error")
         rank = (_VERDICT_RANK[verdict], severe, len(own), row["p_rude"] or 0.0, -row["ordinal"])
@@ -390,7 +455,7 @@ def _accumulate(totals: Totals, row: dict[str, Any], own: list[dict[str, Any]], 
         entry["verdict_disputed"] = disputed
         entry["why"] = explain(row, own, thresholds)
         _keep(totals.worst, (rank, entry), WORST_SHOWN)
-        totals.flagged_by_agent.setdefault(stats.agent, []).append((rank, entry))  # all of them: the page pages
+        totals.flagged.add(stats.agent, rank, entry)  # all of them: the page pages
 
 
 def _keep(heap: list[tuple[tuple[Any, ...], dict[str, Any]]], item: tuple[Any, Any], size: int) -> None:
@@ -471,10 +536,10 @@ def _summary(
         "pct_flagged": _pct(flagged, totals.audited),
         "statuses": dict(sorted(totals.statuses.items())),
         "tone": {
-            "scored": len(totals.p_rude),
-            "mean_p_rude": round(sum(totals.p_rude) / len(totals.p_rude), 4),
+            "scored": totals.tone.scored,
+            "mean_p_rude": round(totals.tone.mean, 4),
             "labels": {label: labels[label] for label in TONE_LABELS},
-        } if totals.p_rude else None,
+        } if totals.tone.scored else None,
         "thresholds": {"review_rude": thresholds.review_rude, "block_rude": thresholds.block_rude},
         "agents": agents,
         "worst": [entry["key"] for entry in ranked(totals.worst)],

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import html
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..highlight import highlight as mark_spans
@@ -58,8 +58,9 @@ def tone_chart(totals: Any, summary: dict[str, Any]) -> str:
 
     fig = Figure(figsize=(5.6, 3.2))
     ax = fig.add_subplot()
-    if totals.p_rude:
-        ax.hist(totals.p_rude, bins=[i / 20 for i in range(21)], color="#4c72b0", edgecolor="white", log=True)
+    tone = totals.tone
+    if tone.scored:  # the tally's bins, drawn as the histogram of the scores they count
+        ax.hist(tone.EDGES[:-1], bins=tone.EDGES, weights=tone.bins, color="#4c72b0", edgecolor="white", log=True)
         th = summary["thresholds"]
         ax.axvline(th["review_rude"], color="#dd8452", linestyle="--", linewidth=1.5, gid="threshold-review",
                    label=f"review ≥ {th['review_rude']:.2f}")
@@ -339,11 +340,19 @@ def _csp(script: str) -> str:
 def render_html(
     summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]], title: str
 ) -> str:
-    """The whole report as one string; every piece of mail-derived text goes through html.escape."""
+    """The whole report as one string (:func:`html_pieces` joined)."""
+    return "".join(html_pieces(summary, totals, findings, title))
+
+
+def html_pieces(
+    summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]], title: str
+) -> Iterator[str]:
+    """The report in pieces, to be written as they come: the flagged replies of a large audit are more than
+    memory should hold. Every piece of mail-derived text goes through html.escape."""
     agent_ids = {a["agent"]: f"agent-{i}" for i, a in enumerate(summary["agents"])}
     script = _JS
     db = (summary.get("report_options") or {}).get("db")
-    parts = [
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{e(_csp(script))}">',
@@ -364,14 +373,13 @@ def render_html(
         _agent_table(summary, agent_ids),
         "<h2>Worst replies</h2>",
         _worst(summary, totals, findings),
-        _by_agent(summary, totals, findings, agent_ids),
-        _feedback(summary),
-        _errors(summary),
-        _DISPUTE_PANEL,
-        f"<script>{script}</script>",
-        "</body></html>",
     ]
-    return "\n".join(p for p in parts if p) + "\n"
+    yield from (p + "\n" for p in head if p)
+    if totals.flagged:
+        yield from _by_agent(summary, totals, findings, agent_ids)
+        yield "\n"
+    tail = [_feedback(summary), _errors(summary), _DISPUTE_PANEL, f"<script>{script}</script>", "</body></html>"]
+    yield from (p + "\n" for p in tail if p)
 
 
 def _period_line(summary: dict[str, Any]) -> str:
@@ -644,32 +652,15 @@ def _agent_trend(a: dict[str, Any], bucket: str | None) -> str:
 
 
 def _by_agent(summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]],
-              agent_ids: dict[str, str]) -> str:
-    if not totals.flagged_by_agent:
-        return ""
+              agent_ids: dict[str, str]) -> Iterator[str]:
+    """Every agent's flagged replies, one reply at a time from the totals' spool."""
     from .report import WORST_PER_AGENT
 
-    groups = []
-    shown = 0
-    for a in summary["agents"]:
-        heap = totals.flagged_by_agent.get(a["agent"])
-        if not heap:
-            continue
-        entries = ranked(heap)
-        shown += len(entries)
-        search = e(f"{a['agent']} {a['name']}".lower())
-        pager = ('<div class="pager" hidden><button type="button" class="prev">previous</button>'
-                 '<span class="page-info"></span><button type="button" class="next">next</button></div>')
-        groups.append(
-            f'<details class="agent-replies" id="{agent_ids[a["agent"]]}" data-search="{search}" data-page="0">'
-            f'<summary>{e(a["agent"])}{" · " + e(a["name"]) if a["name"] else ""} — '
-            f'{a["verdicts"]["block"]} block, {a["verdicts"]["review"]} review, {len(entries)} replies</summary>'
-            + _agent_trend(a, summary["trend"]["bucket"])
-            + "".join(_reply(m, findings.get(m["key"], [])) for m in entries) + pager + "</details>"
-        )
+    flagged = totals.flagged
+    shown = sum(flagged.count(a["agent"]) for a in summary["agents"])
     categories = "".join(f'<option value="{e(c)}">{e(c.replace("_", " "))}</option>'
                          for c in summary["findings_by_category"])
-    return (
+    yield (
         "<h2>Flagged replies by agent</h2>"
         f"<p>Every flagged reply or reply with a finding of each agent, worst first, {WORST_PER_AGENT} per page, "
         "with the agent's trend. “dispute” gives the command that marks a finding or verdict as wrong.</p>"
@@ -679,8 +670,24 @@ def _by_agent(summary: dict[str, Any], totals: Any, findings: Mapping[str, list[
         f'{categories}</select></label><label>Agent <input id="reply-agent" type="search"></label>'
         '<label><input id="reply-model" type="checkbox"> tone model alone</label>'
         f'<span class="muted"><span id="reply-count">{shown}</span> replies shown</span></div>'
-        f'<div id="by-agent" data-page-size="{WORST_PER_AGENT}">{"".join(groups)}</div>'
+        f'<div id="by-agent" data-page-size="{WORST_PER_AGENT}">'
     )
+    pager = ('<div class="pager" hidden><button type="button" class="prev">previous</button>'
+             '<span class="page-info"></span><button type="button" class="next">next</button></div>')
+    for a in summary["agents"]:
+        count = flagged.count(a["agent"])
+        if not count:
+            continue
+        search = e(f"{a['agent']} {a['name']}".lower())
+        yield (
+            f'<details class="agent-replies" id="{agent_ids[a["agent"]]}" data-search="{search}" data-page="0">'
+            f'<summary>{e(a["agent"])}{" · " + e(a["name"]) if a["name"] else ""} — '
+            f'{a["verdicts"]["block"]} block, {a["verdicts"]["review"]} review, {count} replies</summary>'
+            + _agent_trend(a, summary["trend"]["bucket"])
+        )
+        yield from (_reply(m, findings.get(m["key"], [])) for m in flagged.entries(a["agent"]))
+        yield pager + "</details>"
+    yield "</div>"
 
 
 def _feedback(summary: dict[str, Any]) -> str:
