@@ -1,21 +1,21 @@
-"""How much a sentence's int8 score depends on the sentences scored beside it, and what per-row quantisation costs.
+"""How much a sentence's int8 score depends on the sentences scored beside it: what ships against torch's dynamic int8.
 
     .venv/bin/python bench/int8_rows.py [--sentences 6000] [--rounds 3]
 
-The shipped int8 model is torch's dynamic quantisation: each Linear quantises its whole input (every token of
-every sentence of the pass) with one scale, so a sentence's logits move with its batch. An audit run embedded
-and the same audit on Dask batch differently, and their verdicts differ (bench/scale.py --model counts them).
-This compares, on real reply sentences from the committed data (bench/mail.py's sources), at 1 thread:
+Until 2026-12-05 the int8 model was torch's dynamic quantisation: each Linear quantised its whole input (every
+token of every sentence of the pass) with one scale, so a sentence's logits moved with its batch, and the embedded
+audit and the same audit on Dask disagreed on ~3% of verdicts. What ships now (``tonecheck.encoder.Int8Linear``)
+quantises each token's activations with their own scale. This compares, on real reply sentences from the committed
+data (bench/mail.py's sources), at 1 thread, in one run:
 
 - ``int8``: what ships (``ToneClassifier.load(variant="int8")``);
-- ``int8-rows``: a prototype Linear with int8 per-output-channel weights and each row (token) of the input
-  quantised with its own scale, integer matmul by ``torch._int_mm``; a token's result then depends on that
-  token alone;
+- ``int8-dynamic``: the fp32 model through ``torch.ao.quantization.quantize_dynamic`` (per-channel weights), as
+  it shipped before;
 - ``fp32`` for reference.
 
 Prints sentences/s (median of ``--rounds``), the mean and largest logit difference from fp32, and the largest
 difference between a sentence scored alone and the same sentence scored in one pass with 99 others. Nothing
-asserts; the prototype is not used by the product.
+asserts.
 """
 
 from __future__ import annotations
@@ -41,29 +41,15 @@ from tonecheck.classify import ToneClassifier  # noqa: E402
 MODEL = ROOT / "models" / "tone"
 
 
-class RowInt8Linear(nn.Module):
-    """int8 weights per output channel; each input row quantised symmetrically with its own scale."""
+def dynamic_int8(model: nn.Module) -> nn.Module:
+    """The former int8: torch's dynamic quantisation of every Linear, one activation scale per call."""
+    import warnings
 
-    def __init__(self, linear: nn.Linear) -> None:
-        super().__init__()
-        weight = linear.weight.detach()
-        scale = weight.abs().amax(1).clamp(min=1e-12) / 127
-        self.register_buffer("weight_t", torch.round(weight / scale[:, None]).to(torch.int8).t().contiguous())
-        self.register_buffer("scale", scale / 127)  # the row's max |x| times this gives the output scale
-        self.register_buffer("bias", linear.bias.detach().clone())
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows = x.reshape(-1, x.shape[-1])
-        top = rows.abs().amax(1, keepdim=True).clamp_(min=1e-12)
-        quantised = (rows * (127.0 / top)).round_().to(torch.int8)
-        out = torch.addcmul(self.bias, torch._int_mm(quantised, self.weight_t).to(torch.float32), top * self.scale)
-        return out.reshape(*x.shape[:-1], -1)
-
-
-def row_quantised(module: nn.Module) -> nn.Module:
-    for name, child in module.named_children():
-        setattr(module, name, RowInt8Linear(child) if isinstance(child, nn.Linear) else row_quantised(child))
-    return module
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated in favour of torchao
+        return quantize_dynamic(model, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
 
 
 def sentences(n: int) -> list[str]:
@@ -81,10 +67,10 @@ def main() -> None:
     data = sentences(args.sentences)
     paths = {
         "int8": ToneClassifier.load(MODEL, variant="int8", threads=1),
-        "int8-rows": ToneClassifier.load(MODEL, variant="fp32", threads=1),
+        "int8-dynamic": ToneClassifier.load(MODEL, variant="fp32", threads=1),
         "fp32": ToneClassifier.load(MODEL, variant="fp32", threads=1),
     }
-    paths["int8-rows"].model = row_quantised(paths["int8-rows"].model)
+    paths["int8-dynamic"].model = dynamic_int8(paths["int8-dynamic"].model)
     rates: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(args.rounds):
         for name, clf in paths.items():
@@ -100,7 +86,7 @@ def main() -> None:
         alone = torch.cat([clf.all_logits([s])[0] for s in sample[:100]])
         together = clf.all_logits(sample[:100])[0]
         diff = (logits - reference).abs()
-        print(f"{name:10s} {statistics.median(rates[name]):7.0f} sentences/s; vs fp32 mean {diff.mean():.3f} "
+        print(f"{name:12s} {statistics.median(rates[name]):7.0f} sentences/s; vs fp32 mean {diff.mean():.3f} "
               f"max {diff.max():.3f}; alone vs in a pass of 100: max {(alone - together).abs().max():.4f}")
 
 

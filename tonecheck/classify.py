@@ -18,7 +18,6 @@ import math
 import os
 import re
 import threading
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,13 +146,16 @@ def pad_rows(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, 
 
 
 def quantize_int8(model: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every Linear layer, per output channel, for CPU inference."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    """int8 for CPU inference: every Linear layer of the encoder (of ``model`` itself when it has none), with
+    weights per output channel and activations per token (:class:`tonecheck.encoder.Int8Linear`), in place.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao on every call
-        # in place: the fp32 model is the caller's to give up, and copying it first costs ~0.1 s of start-up
-        return quantize_dynamic(model, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
+    The small heads stay fp32: they cost nothing next to the encoder, and quantising them only adds error.
+    """
+    from .encoder import quantize_rows
+
+    encoder = getattr(model, "encoder", None)
+    quantize_rows(encoder if isinstance(model, ToneModel) and encoder is not None else model)
+    return model
 
 
 def sha256_file(path: Path) -> str:
@@ -239,16 +241,17 @@ class ToneClassifier:
 
     @property
     def batch_invariant(self) -> bool:
-        """Whether a sentence's scores are independent of the other sentences scored in the same pass.
+        """Whether a sentence's scores are byte-for-byte independent of the other sentences scored in the same pass.
 
-        fp32: yes (padding is masked; differences ~1e-8, gone after rounding). Dynamic int8: no, each Linear
-        quantises its whole input with one scale, so scores move with the pass's other sentences (by up to 0.1
-        measured on short drafts merged with long ones). The service merges requests only when this holds, unless
-        told otherwise (``http_batch_exact``).
+        fp32: yes (padding is masked; differences ~1e-8, gone after rounding). int8: nearly, not byte for byte.
+        Each token is quantised on its own, so other sentences cannot move a sentence's scale; but the masked
+        attention over a padded pass differs from the sentence alone in the last bit, and int8 rounding can turn
+        that into ~0.01 of a logit (``bench/int8_rows.py``), visible in a report's rounded scores. The service
+        merges requests only when this holds, unless told otherwise (``http_batch_exact``).
         """
-        from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+        from .encoder import Int8Linear
 
-        return not any(isinstance(m, DynamicInt8Linear) for m in self.model.modules())
+        return not any(isinstance(m, Int8Linear) for m in self.model.modules())
 
     @property
     def has_kinds(self) -> bool:
@@ -343,9 +346,8 @@ class ToneClassifier:
         agent replies are exact repeats), and an add-in re-checks a draft where one sentence changed. With
         ``cache_size`` > 0 a bounded, per-process LRU keyed by the exact sentence text returns earlier results,
         and repeats within one call are scored once. A cached sentence gets the scores of its first scoring,
-        which may differ from a fresh one in another batch: by ~1e-8 with fp32, by up to ~0.1 with int8 (dynamic
-        quantisation scales each pass's activations as a whole; see ``batch_invariant``), which can move a
-        borderline sentence across a threshold.
+        which may differ from a fresh one in another batch: by ~1e-8 with fp32, by up to ~0.01 of a logit with int8
+        (rounding after a padded pass; see ``batch_invariant``).
         """
         if self.cache_size <= 0:
             return self._score(sentences)

@@ -167,3 +167,44 @@ class BertEncoder(nn.Module):
         for layer in self.encoder.layer:
             hidden = layer(hidden, keep)
         return EncoderOutput(hidden)
+
+
+class Int8Linear(nn.Module):
+    """A Linear layer in int8 whose output rows depend on their own input row alone.
+
+    Weights: int8, one scale per output channel. Input: each row (one token's activations) quantised with its own
+    scale, so a token's result never depends on the other tokens or sentences of the pass. torch's dynamic
+    quantisation (what shipped before) used one scale for the whole input: a sentence's logits moved by up to 1.5
+    with its batch, so the embedded audit, Dask and merged service requests disagreed on ~3% of verdicts
+    (``bench/int8_rows.py``). The integer product is exact (``torch._int_mm``, int32 accumulation), then scaled
+    back per row and per channel.
+    """
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        weight = linear.weight.detach().float()
+        scale = weight.abs().amax(1).clamp(min=1e-12) / 127
+        self.register_buffer("weight_t", torch.round(weight / scale[:, None]).to(torch.int8).t().contiguous())
+        self.register_buffer("scale", scale / 127)  # times a row's max |x|: that row's output scale
+        bias = linear.bias.detach().float().clone() if linear.bias is not None else torch.zeros(weight.shape[0])
+        self.register_buffer("bias", bias)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, x.shape[-1])
+        top = rows.abs().amax(1, keepdim=True).clamp_(min=1e-12)
+        quantised = (rows * (127.0 / top)).round_().to(torch.int8)
+        # in place, one pass each: an (rows x channels) product of the two scales first was 2-3x slower
+        out = torch._int_mm(quantised, self.weight_t).to(torch.float32).mul_(top).mul_(self.scale).add_(self.bias)
+        return out.reshape(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8 per row"
+
+
+def quantize_rows(module: nn.Module) -> nn.Module:
+    """Replace every ``nn.Linear`` under ``module`` with an :class:`Int8Linear` (in place; returns ``module``)."""
+    for name, child in module.named_children():
+        setattr(module, name, Int8Linear(child) if isinstance(child, nn.Linear) else quantize_rows(child))
+    return module
+
