@@ -42,12 +42,13 @@ ISSUE_MISSES = [
 # model that fixes one must move it up: (text, what should happen). Also listed in models/README.md.
 KNOWN_MISSES = [
     ("Post that review and see what it does for your account with us.", "threatening"),  # P(rude) low, neutral
-    ("I'll go slowly so you can keep up this time.", "condescending"),  # rude tone, no category over threshold
 ]
 
 # Former known misses and false alarms that a retrain fixed: kept so they stay fixed.
 FORMER_MISSES = [
     ("That's a matter for your card issuer.", "dismissive"),  # issue 9's deflection, caught since the 20-writer retrain
+    # caught since int8 quantises per token (issue 14): the same model in fp32 already caught it (condescending)
+    ("I'll go slowly so you can keep up this time.", "condescending"),
 ]
 FORMER_FALSE_ALARMS = [
     "Other customers have reported the same issue, and our engineers are working on a fix.",  # was model.isolating
