@@ -54,12 +54,6 @@ def write_coaching(folder: Path, summary: dict[str, Any], totals: Any, findings:
     return written
 
 
-def render_agent(a: dict[str, Any], entries: list[dict[str, Any]], findings: Mapping[str, list[dict[str, Any]]],
-                 bucket: str | None, title: str) -> str:
-    """The agent's page as one string (:func:`agent_pieces` joined)."""
-    return "".join(agent_pieces(a, len(entries), entries, findings, bucket, title))
-
-
 def agent_pieces(a: dict[str, Any], count: int, entries: Iterable[dict[str, Any]],
                  findings: Mapping[str, list[dict[str, Any]]], bucket: str | None, title: str) -> Iterator[str]:
     """The agent's page in pieces, one reply at a time: one agent can have most of a large audit's replies."""

@@ -337,13 +337,6 @@ def _csp(script: str) -> str:
             "img-src data:; form-action 'none'; base-uri 'none'")
 
 
-def render_html(
-    summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]], title: str
-) -> str:
-    """The whole report as one string (:func:`html_pieces` joined)."""
-    return "".join(html_pieces(summary, totals, findings, title))
-
-
 def html_pieces(
     summary: dict[str, Any], totals: Any, findings: Mapping[str, list[dict[str, Any]]], title: str
 ) -> Iterator[str]:
