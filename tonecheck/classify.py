@@ -153,8 +153,7 @@ def quantize_int8(model: nn.Module) -> nn.Module:
     """
     from .encoder import quantize_rows
 
-    encoder = getattr(model, "encoder", None)
-    quantize_rows(encoder if isinstance(model, ToneModel) and encoder is not None else model)
+    quantize_rows(model.encoder if isinstance(model, ToneModel) else model)
     return model
 
 
