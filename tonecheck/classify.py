@@ -122,11 +122,15 @@ def load_tokenizer(path: Path, max_length: int) -> Any:
 
 
 def encode(tokenizer: Any, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids and attention mask for ``texts``, padded to the longest of them."""
-    batch = tokenizer.encode_batch(list(texts))
-    ids = torch.tensor([e.ids for e in batch], dtype=torch.long)
-    mask = torch.tensor([e.attention_mask for e in batch], dtype=torch.long)
-    return ids, mask
+    """Token ids and attention mask for ``texts``, padded to the longest of them (training and evaluation; the
+    product tokenizes once and pads each chunk itself, the same two steps)."""
+    return pad_rows(token_rows(tokenizer, texts), pad_id(tokenizer))
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The id the tokenizer pads with (0 when it has no padding set)."""
+    padding = tokenizer.padding
+    return int(padding["pad_id"]) if padding else 0
 
 
 def token_rows(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
@@ -331,8 +335,7 @@ class ToneClassifier:
 
     @property
     def pad_id(self) -> int:
-        padding = self.tokenizer.padding
-        return int(padding["pad_id"]) if padding else 0
+        return pad_id(self.tokenizer)
 
     def probabilities(self, sentences: Sequence[str]) -> torch.Tensor:
         """Calibrated probabilities (temperature-scaled softmax), columns in TONE_LABELS order."""

@@ -97,17 +97,22 @@ def test_batches_larger_than_batch_size_keep_input_order(tone_fp32: ToneClassifi
 
 
 def test_token_rows_padded_again_equal_the_tokenizers_own_padding(tone_fp32: ToneClassifier) -> None:
-    """The classifier pads its length-sorted chunks itself; the tensors must be what ``encode`` gives."""
+    """The classifier pads its length-sorted chunks itself, and ``encode`` (training) takes the same two steps:
+    both must give the tokenizer's own padded tensors."""
     import torch
 
     from tonecheck.classify import encode, pad_rows, token_rows
 
     texts = [*MIXED, ISOLATING, "x " * 300]  # the last is truncated to max_length
-    ids, mask = encode(tone_fp32.tokenizer, texts)
+    padded = tone_fp32.tokenizer.encode_batch(texts)  # the tokenizer's own padding, to the longest
+    ids = torch.tensor([e.ids for e in padded], dtype=torch.long)
+    mask = torch.tensor([e.attention_mask for e in padded], dtype=torch.long)
     rows = token_rows(tone_fp32.tokenizer, texts)
     assert max(len(r) for r in rows) == ids.shape[1] and len(set(map(len, rows))) > 2
     again_ids, again_mask = pad_rows(rows, tone_fp32.pad_id)
     assert torch.equal(again_ids, ids) and torch.equal(again_mask, mask)
+    encoded_ids, encoded_mask = encode(tone_fp32.tokenizer, texts)
+    assert torch.equal(encoded_ids, ids) and torch.equal(encoded_mask, mask)
 
 
 def test_chunks_group_sentences_by_token_count(tone_fp32: ToneClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
