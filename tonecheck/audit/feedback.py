@@ -60,19 +60,31 @@ class FeedbackTally:
         }
 
 
-def feedback_summary(
-    findings: Mapping[str, list[dict[str, Any]]], disputed_verdicts: Counter[str], marks: int, categories: list[str]
-) -> dict[str, Any]:
+@dataclass
+class FindingCounts:
+    """The report's findings, disputed ones included, counted per rule and per category as findings.csv is
+    written: summary.json's categories and feedback come from these rather than from more passes over the store."""
+
+    rules: FeedbackTally = field(default_factory=FeedbackTally)
+    categories: FeedbackTally = field(default_factory=FeedbackTally)
+
+    def add(self, finding: dict[str, Any]) -> None:
+        self.rules.findings[finding["rule_id"]] += 1
+        self.categories.findings[finding["category"]] += 1
+        if finding["disputed"]:
+            self.rules.disputed[finding["rule_id"]] += 1
+            self.categories.disputed[finding["category"]] += 1
+
+    def undisputed_by_category(self) -> Counter[str]:
+        """Undisputed findings per category (categories with none are left out)."""
+        return self.categories.findings - self.categories.disputed
+
+
+def feedback_summary(counts: FindingCounts, disputed_verdicts: Counter[str], marks: int, categories: list[str]
+                     ) -> dict[str, Any]:
     """summary.json's ``feedback``: marks in the period, disputed findings and verdicts, and per rule (every rule
     with a finding) and per category the findings, the disputed ones and their share."""
-    rules, cats = FeedbackTally(), FeedbackTally()
-    for rows in findings.values():
-        for f in rows:
-            rules.findings[f["rule_id"]] += 1
-            cats.findings[f["category"]] += 1
-            if f["disputed"]:
-                rules.disputed[f["rule_id"]] += 1
-                cats.disputed[f["category"]] += 1
+    rules, cats = counts.rules, counts.categories
     # Rules most disputed first (then by share, then by name), so the misfiring ones lead.
     order = sorted(rules.findings, key=lambda r: (-rules.disputed[r], -rules.disputed[r] / rules.findings[r], r))
     return {
@@ -91,14 +103,15 @@ def write_feedback_csv(
 
     ``findings`` are the period's findings by key (for the disputed finding's severity, span and source);
     ``neutralise`` is applied to each row (the CSV formula guard) unless it is None."""
-    verdicts = {row[0]: row[1:] for row in store.conn.execute("SELECT key, verdict, p_rude FROM messages")}
     writer = csv.DictWriter(fh, fieldnames=FEEDBACK_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     written = 0
     for mark in store.marks():
         if not covers(mark["sent_at"]):
             continue
-        verdict, p_rude = verdicts.get(mark["key"], (None, None))
+        # one primary-key lookup per mark: a dict of every message's verdict grew with the audit
+        stored = store.conn.execute("SELECT verdict, p_rude FROM messages WHERE key = ?", (mark["key"],)).fetchone()
+        verdict, p_rude = stored or (None, None)
         row = {**mark, "verdict": mark["verdict"] or verdict, "p_rude": p_rude, "finding": ""}
         if mark["target"] == "finding":
             row["finding"] = mark["idx"] + 1

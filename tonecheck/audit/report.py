@@ -34,7 +34,7 @@ from typing import IO, Any
 from ..errors import InputError
 from ..report import CATEGORIES, TONE_LABELS
 from ..settings import Settings
-from .feedback import Disputes, feedback_summary, write_feedback_csv
+from .feedback import Disputes, FindingCounts, feedback_summary, write_feedback_csv
 from .report_html import highlight, html_pieces, ranked
 from .store import AuditStore
 
@@ -252,14 +252,14 @@ def write_outputs(
     before = read_summary(baseline) if baseline is not None else None  # a bad baseline fails before any write
     out_dir.mkdir(parents=True, exist_ok=True)
     disputes = Disputes.load(store)
-    findings_by_key = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period, disputes)
+    findings_by_key, counts = _write_findings_csv(store, out_dir / "findings.csv", raw_csv, period, disputes)
     totals = _write_messages_csv(store, out_dir / "messages.csv", findings_by_key, raw_csv, period, thresholds,
                                  disputes)
     try:
         with _replacing(out_dir / "feedback.csv") as fh:
             marks = write_feedback_csv(store, fh, findings_by_key, period.covers, None if raw_csv else neutralise)
-        summary = {**store.settings(), **_summary(totals, findings_by_key, period, thresholds)}
-        summary["feedback"] = feedback_summary(findings_by_key, totals.disputed_verdicts, marks,
+        summary = {**store.settings(), **_summary(totals, counts.undisputed_by_category(), period, thresholds)}
+        summary["feedback"] = feedback_summary(counts, totals.disputed_verdicts, marks,
                                                list(summary["findings_by_category"]))
         default_db = (out_dir / "audit.sqlite").resolve() == store.path.resolve()
         summary["report_options"] = {"title": title, "raw_csv": raw_csv, "coaching": coaching,
@@ -321,17 +321,19 @@ def neutralise(row: dict[str, Any]) -> dict[str, Any]:
 
 def _write_findings_csv(
     store: AuditStore, path: Path, raw: bool = False, period: Period | None = None, disputes: Disputes | None = None
-) -> StoredFindings:
+) -> tuple[StoredFindings, FindingCounts]:
     """findings.csv, one row per finding, disputed ones included (``disputed`` 1); returns the findings by message
-    key for the rest, read from the store when asked."""
+    key for the rest, read from the store when asked, and their counts per rule and category."""
     findings = StoredFindings(store, period or Period(), disputes or Disputes())
+    counts = FindingCounts()
     with _replacing(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for rows in findings.values():
             for row in rows:
+                counts.add(row)
                 writer.writerow(row if raw else neutralise(row))
-    return findings
+    return findings, counts
 
 
 class StoredFindings(Mapping[str, list[dict[str, Any]]]):
@@ -504,10 +506,7 @@ def _top_sentence(report_json: str | None) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------- summary
 
 
-def _summary(
-    totals: Totals, findings: Mapping[str, list[dict[str, Any]]], period: Period, thresholds: Thresholds
-) -> dict[str, Any]:
-    by_category = Counter(f["category"] for rows in findings.values() for f in rows if not f["disputed"])
+def _summary(totals: Totals, by_category: Counter[str], period: Period, thresholds: Thresholds) -> dict[str, Any]:
     labels: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
     for stats in totals.agents.values():
