@@ -79,7 +79,9 @@ class Checker:
                     known = ", ".join(self.pack_names()) or "none"
                     raise UnknownPack(f"unknown rule pack {name!r} (available: {known})")
                 spec = resolve_pack(self.settings.rules_dir, name)
-                self._packs[name] = CompiledPack(spec, self.nlp, self.settings.cache_dir or user_cache_dir())
+                self._packs[name] = CompiledPack(
+                    spec, self.nlp, self.settings.cache_dir or user_cache_dir(), self.settings.rule_cache_size
+                )
             return self._packs[name]
 
     def load_all_packs(self) -> None:

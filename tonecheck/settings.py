@@ -52,6 +52,7 @@ class Settings:
     default_pack: str = "default"
     # compiled-pack cache (tonecheck/rules/cache.py); None = ~/.cache/tonecheck. Safe to delete at any time.
     cache_dir: Path | None = None
+    rule_cache_size: int = 20_000  # sentences whose pattern matches are kept per pack and process; 0 = off
     # tone model
     model_dir: Path = DEFAULT_MODEL_DIR
     use_model: bool = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from spacy.attrs import NORM
@@ -15,7 +16,16 @@ from .cache import PackCache
 from .kinds import MATCHED_KINDS, RuleKind
 from .lookups import Lookups
 from .schema import PackSpec, RawMatch
-from .triggers import GroupIndex, PatternGroup, SentenceNorms, compile_groups, index_groups, run_groups
+from .triggers import (
+    GroupIndex,
+    PatternGroup,
+    SentenceMemo,
+    SentenceNorms,
+    SentenceWords,
+    compile_groups,
+    index_groups,
+    sentence_matches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +35,10 @@ class CompiledPack:
 
     With a ``cache_dir``, what compiling derives from spaCy's tables is read from the pack cache (:mod:`.cache`)
     when an entry for this exact pack exists, and written there when it did not; the matchers are the same.
+    ``memo_size`` sentences' pattern matches are remembered (:class:`~.triggers.SentenceMemo`); 0 = none.
     """
 
-    def __init__(self, spec: PackSpec, nlp: Language, cache_dir: Path | None = None) -> None:
+    def __init__(self, spec: PackSpec, nlp: Language, cache_dir: Path | None = None, memo_size: int = 0) -> None:
         cache = PackCache(cache_dir, spec, nlp)
         saved = cache.load()
         lookups = Lookups(nlp, saved)
@@ -43,6 +54,8 @@ class CompiledPack:
             self._compile(spec, nlp, lookups)
         if lookups.added:
             cache.save(lookups.to_data())
+        # a sentence's matches are a function of its NORMs only while no pattern tests another attribute
+        self.memo = SentenceMemo(memo_size if self._norms_only() else 0)
 
     def _compile(self, spec: PackSpec, nlp: Language, lookups: Lookups) -> None:
         self.spec = spec
@@ -60,6 +73,22 @@ class CompiledPack:
                 groups = compile_groups(rule, rule.unless, "unless", nlp, lookups)
                 self._unless[rule.id] = (groups, index_groups(groups))
 
+    def _groups(self) -> Iterator[PatternGroup]:
+        for kind in self._kinds:
+            yield from getattr(kind, "groups", ())
+        for groups, _ in self._unless.values():
+            yield from groups
+
+    def _norms_only(self) -> bool:
+        """Whether every compiled token pattern tests NORM alone (the notation compiles to nothing else)."""
+        return all(
+            set(token) <= {"NORM", "OP"}
+            for group in self._groups()
+            for key in group.matcher._patterns  # spaCy has no public list of a Matcher's keys
+            for pattern in group.matcher.get(key)[1]
+            for token in pattern
+        )
+
     def match(self, doc: Doc, text: str | None = None) -> list[RawMatch]:
         """Every rule hit in one Doc, in text order; one per span per rule.
 
@@ -68,28 +97,31 @@ class CompiledPack:
         text = doc.text if text is None else text
         norms = doc.to_array(NORM).tolist()
         bounds = sentence_bounds(doc)
-        sents = [(a, b, set(norms[a:b])) for a, b in bounds]
-        silenced = _Silencer(self._unless, doc, sents, [a for a, _ in bounds])
-        hits = [hit for kind in self._kinds for hit in kind.match(doc, text, sents) if not silenced(hit)]
+        sents = [SentenceWords(a, b, set(norms[a:b]), norms[a:b]) for a, b in bounds]
+        silenced = _Silencer(self._unless, doc, sents, self.memo)
+        hits = [hit for kind in self._kinds for hit in kind.match(doc, text, sents, self.memo) if not silenced(hit)]
         hits.sort(key=lambda h: (h.start_char, -h.end_char, h.rule_id))
         return hits
 
 
 class _Silencer:
-    """Whether a hit's rule has an ``unless`` pattern matching in the hit's sentence (run lazily, once per rule)."""
+    """Whether a hit's rule has an ``unless`` pattern matching in the hit's sentence (run once per rule and
+    sentence, and remembered in the pack's memo under the rule's id)."""
 
     def __init__(self, unless: dict[str, tuple[list[PatternGroup], GroupIndex]], doc: Doc, sents: SentenceNorms,
-                 starts: list[int]) -> None:
-        self._unless, self._doc, self._sents, self._starts = unless, doc, sents, starts
-        self._quiet: dict[str, set[int]] = {}  # rule id → sentences (by number) where an unless pattern matched
+                 memo: SentenceMemo) -> None:
+        self._unless, self._doc, self._sents, self._memo = unless, doc, sents, memo
+        self._starts = [sent.first for sent in sents]
+        self._quiet: dict[tuple[str, int], bool] = {}  # (rule id, sentence number) → an unless pattern matched
 
     def __call__(self, hit: RawMatch) -> bool:
         rule_id = hit.rule.id
         if rule_id not in self._unless:
             return False
-        if rule_id not in self._quiet:
-            groups, index = self._unless[rule_id]
-            spans = run_groups(groups, index, self._doc, self._sents).get(rule_id, [])
-            self._quiet[rule_id] = {bisect.bisect_right(self._starts, s.start) for s in spans}
         token = self._doc.char_span(hit.start_char, hit.end_char, alignment_mode="expand").start
-        return bisect.bisect_right(self._starts, token) in self._quiet[rule_id]
+        number = bisect.bisect_right(self._starts, token) - 1
+        if (rule_id, number) not in self._quiet:
+            groups, index = self._unless[rule_id]
+            found = sentence_matches(groups, index, self._doc, self._sents[number], self._memo, rule_id)
+            self._quiet[rule_id, number] = bool(found)
+        return self._quiet[rule_id, number]

@@ -7,9 +7,12 @@ once with :func:`index_groups`, and run them per Doc with :func:`run_groups`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -23,8 +26,18 @@ from .schema import Rule
 if TYPE_CHECKING:
     from .lookups import Lookups
 
-# Per sentence of a Doc: first token, end token, and the NORM hashes of its tokens.
-SentenceNorms = list[tuple[int, int, set[int]]]
+
+
+class SentenceWords(NamedTuple):
+    """One sentence of a Doc: its first and end token, and the NORM hashes of its tokens as a set and in order."""
+
+    first: int
+    last: int
+    words: set[int]
+    norms: list[int]
+
+
+SentenceNorms = list[SentenceWords]
 # trigger word (NORM hash) → indexes of the groups it can start, and the groups that must always run.
 GroupIndex = tuple[dict[int, list[int]], list[int]]
 
@@ -62,6 +75,51 @@ class PatternGroup:
     matcher: Matcher
     trigger: frozenset[int] | None  # NORM hashes; None = always run
     required: tuple[frozenset[int], ...] = ()  # each set must be hit too (checked before running the Matcher)
+    # tokens a match can have before and after a trigger word; None = unbounded (the whole sentence is run)
+    extent: tuple[int, int] | None = None
+
+
+_COUNT = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def most_tokens(token: dict[str, Any]) -> int | None:
+    """How many tokens one token pattern can match at most: None for ``*``, ``+`` and ``{n,}``."""
+    op = token.get("OP")
+    if op is None or op in ("?", "!", "1"):
+        return 1
+    if (count := _COUNT.fullmatch(op)) is not None:
+        low, comma, high = count.groups()
+        return None if comma and not high else int(high or low or 0)
+    return None
+
+
+def extent(patterns: list[list[dict[str, Any]]], trigger: Iterable[str] | None) -> tuple[int, int] | None:
+    """The most tokens a match of any of ``patterns`` can have before and after its trigger word.
+
+    Each pattern has a required token whose every NORM is a trigger word (its anchor, see :func:`trigger_words`),
+    so a match lies within (before, after) tokens of some trigger word in the sentence. None where a pattern is
+    unbounded or has no such token.
+    """
+    if trigger is None:
+        return None
+    words = set(trigger)
+    most_before = most_after = 0
+    for pattern in patterns:
+        limits = [most_tokens(token) for token in pattern]
+        if None in limits:
+            return None
+        best: tuple[int, int] | None = None
+        for k, token in enumerate(pattern):
+            value = token.get("NORM")
+            values = value.get("IN", ()) if isinstance(value, dict) else [value]
+            if token.get("OP") is None and value is not None and values and set(values) <= words:
+                here = (sum(limits[:k]), sum(limits[k + 1 :]))  # type: ignore[arg-type]
+                if best is None or max(here) < max(best):
+                    best = here
+        if best is None:
+            return None
+        most_before, most_after = max(most_before, best[0]), max(most_after, best[1])
+    return most_before, most_after
 
 
 def compile_groups(rule: Rule, patterns: Iterable[str], what: str, nlp: Language,
@@ -81,7 +139,7 @@ def compile_groups(rule: Rule, patterns: Iterable[str], what: str, nlp: Language
         trigger = compiled.trigger
         hashes = None if trigger is None else frozenset(strings.add(w) for w in trigger)
         required = tuple(frozenset(strings.add(w) for w in words) for words in compiled.required)
-        groups.append(PatternGroup(rule.id, matcher, hashes, required))
+        groups.append(PatternGroup(rule.id, matcher, hashes, required, extent(compiled.tokens, trigger)))
     return groups
 
 
@@ -98,23 +156,106 @@ def index_groups(groups: list[PatternGroup]) -> GroupIndex:
     return by_word, always
 
 
-def run_groups(groups: list[PatternGroup], index: GroupIndex, doc: Doc, sents: SentenceNorms) -> dict[str, list[Any]]:
-    """Run each group only on the sentences that contain one of its trigger words; spans per rule id."""
-    by_word, always = index
+class SentenceMemo:
+    """Pattern-group matches per sentence, remembered by the sentence's NORM hashes (a bounded LRU, thread-safe).
+
+    Pack patterns test nothing but NORM (checked when a pack compiles, see ``CompiledPack``), so a sentence's
+    matches depend only on its sequence of NORMs. Real mail repeats itself (greetings, sign-offs, templates: a
+    quarter to a third of the sentences of real agent replies) and an add-in re-checks a draft of which one
+    sentence changed; those sentences skip spaCy's Matcher. ``size`` 0 keeps nothing.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, tuple[int, ...]], tuple[tuple[str, int, int], ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[str, tuple[int, ...]]) -> tuple[tuple[str, int, int], ...] | None:
+        if self.size <= 0:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, tuple[int, ...]], matches: tuple[tuple[str, int, int], ...]) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = matches
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def run_groups(groups: list[PatternGroup], index: GroupIndex, doc: Doc, sents: SentenceNorms,
+               memo: SentenceMemo | None = None, namespace: str = "") -> dict[str, list[Any]]:
+    """Run each group only on the sentences that contain one of its trigger words; spans per rule id.
+
+    ``memo`` remembers each sentence's matches under ``namespace`` (one per set of groups sharing the memo).
+    """
     found: dict[str, list[Any]] = {}
-    for first, last, norms in sents:
-        todo = set(always)
-        for word in norms:  # not norms.intersection(by_word): that walks every key of by_word
-            hit = by_word.get(word)
-            if hit:
-                todo.update(hit)
-        if not todo:
-            continue
-        sent = doc[first:last]
-        for i in sorted(todo):
-            group = groups[i]
-            if any(words.isdisjoint(norms) for words in group.required):
-                continue
-            for _, start, end in group.matcher(sent):
-                found.setdefault(group.rule_id, []).append(doc[first + start : first + end])
+    for sent in sents:
+        for rule_id, start, end in sentence_matches(groups, index, doc, sent, memo, namespace):
+            found.setdefault(rule_id, []).append(doc[sent.first + start : sent.first + end])
     return found
+
+
+def sentence_matches(groups: list[PatternGroup], index: GroupIndex, doc: Doc, sent: SentenceWords,
+                     memo: SentenceMemo | None = None, namespace: str = "") -> tuple[tuple[str, int, int], ...]:
+    """(rule id, start, end) of every match of ``groups`` in one sentence, tokens counted from its start."""
+    by_word, always = index
+    todo = set(always)
+    for word in by_word.keys() & sent.words:  # walks the smaller side (not so words.intersection(by_word))
+        todo.update(by_word[word])
+    if not todo:
+        return ()
+    key = (namespace, tuple(sent.norms))
+    if memo is not None and (known := memo.get(key)) is not None:
+        return known
+    matches = tuple(_run(groups, sorted(todo), doc, sent))
+    if memo is not None:
+        memo.put(key, matches)
+    return matches
+
+
+def _run(groups: list[PatternGroup], todo: list[int], doc: Doc, sent: SentenceWords) -> Iterator[tuple[str, int, int]]:
+    """The Matchers of groups ``todo`` on one sentence.
+
+    A group's Matcher runs only on the tokens around its trigger words (:func:`windows`): spaCy's Matcher starts
+    every pattern at every token of what it is given and builds a Token object per token, so giving it a
+    40-token sentence for a 5-token phrase was most of the rule layer's time.
+    """
+    for i in todo:
+        group = groups[i]
+        if any(words.isdisjoint(sent.words) for words in group.required):
+            continue
+        for first, last in windows(group, sent):
+            for _, start, end in group.matcher(doc[first:last]):
+                yield group.rule_id, first - sent.first + start, first - sent.first + end
+
+
+def windows(group: PatternGroup, sent: SentenceWords) -> list[tuple[int, int]]:
+    """The token ranges of ``sent`` a group's patterns can match in, merged where they overlap.
+
+    Any match lies within the group's :func:`extent` of a trigger word, so a range per trigger word, as far back
+    and forward as that, holds every match; a match wholly inside a range is a match in the sentence and the
+    other way round, so the spans found are the same as on the whole sentence.
+    """
+    if group.extent is None or group.trigger is None:
+        return [(sent.first, sent.last)]
+    (before, after), trigger = group.extent, group.trigger
+    merged: list[tuple[int, int]] = []
+    for offset, word in enumerate(sent.norms):
+        if word not in trigger:
+            continue
+        position = sent.first + offset
+        start, end = max(sent.first, position - before), min(sent.last, position + after + 1)
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

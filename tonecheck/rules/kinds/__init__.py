@@ -3,7 +3,7 @@
 A kind is a class built once per pack from that pack's rules of the kind, ``Kind(rules, nlp, lookups)`` (compile
 everything there: a bad pattern fails the load, never a user's draft; ask ``lookups`` (:class:`..lookups.Lookups`)
 for anything derived from spaCy's tables, so a cached pack skips it), with one method run per Doc,
-``match(doc, text, sents) -> list[RawMatch]``. :class:`~tonecheck.rules.compiled.CompiledPack` runs every kind,
+``match(doc, text, sents, memo) -> list[RawMatch]``. :class:`~tonecheck.rules.compiled.CompiledPack` runs every kind,
 then applies each rule's ``unless`` and sorts, so a kind never deals with either.
 
 ``model`` is a kind too, but it matches nothing here: :class:`tonecheck.api.Checker` applies model rules to the
@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 
 from ..lookups import Lookups
 from ..schema import RawMatch, Rule
-from ..triggers import SentenceNorms
+from ..triggers import SentenceMemo, SentenceNorms
 from .caps import CapsKind
 from .phrase import PhraseKind
 from .words import WordsKind
@@ -31,7 +31,7 @@ class RuleKind(Protocol):
 
     def __init__(self, rules: Sequence[Rule], nlp: Language, lookups: Lookups) -> None: ...
 
-    def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]: ...
+    def match(self, doc: Doc, text: str, sents: SentenceNorms, memo: SentenceMemo) -> list[RawMatch]: ...
 
 
 # kind name (the YAML ``kind:``) → its class; hits are gathered in this order before sorting.

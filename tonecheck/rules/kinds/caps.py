@@ -7,13 +7,16 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy
+from spacy.attrs import IS_ALPHA, IS_UPPER, LENGTH, ORTH
 from spacy.language import Language
+from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from ...nlp import word_frequency
 from ..lookups import Lookups
 from ..schema import RawMatch, Rule
-from ..triggers import SentenceNorms
+from ..triggers import SentenceMemo, SentenceNorms
 
 
 class CapsKind:
@@ -24,7 +27,7 @@ class CapsKind:
         frequent = lookups.frequent(KNOWN_WORD_FREQUENCY)  # from the pack cache: no unigram table at run time
         self._known = functools.lru_cache(maxsize=4096)(functools.partial(known_word, nlp, frequent=frequent))
 
-    def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:
+    def match(self, doc: Doc, text: str, sents: SentenceNorms, memo: SentenceMemo) -> list[RawMatch]:
         return [hit for rule in self._rules for hit in _caps_hits(doc, text, rule, self._known)]
 
 
@@ -77,13 +80,30 @@ def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) ->
         if loud or any(t.text in rule.emphatic for t in run):
             hits.append(RawMatch(rule, rule.id, run[0].idx, run[-1].idx + len(run[-1]), rule.suggestions))
 
-    for tok in doc:
-        if shouty(tok):
-            run.append(tok)
+    # A run starts only at a token that is shouty on its own, and such a token is upper-case letters or one of
+    # the emphatic words: read those positions from arrays, and build Token objects only from there on.
+    position = 0
+    for start in _possible_starts(doc, rule):
+        if start < position:
             continue
-        if run and (tok.is_punct and tok.text in {"'", "-"} or tok.is_space and "\n" not in tok.text):
-            continue
+        position = start
+        while position < len(doc):
+            tok = doc[position]
+            if shouty(tok):
+                run.append(tok)
+            elif not (run and (tok.is_punct and tok.text in {"'", "-"} or tok.is_space and "\n" not in tok.text)):
+                break
+            position += 1
         flush()
         run = []
-    flush()
     return hits
+
+
+def _possible_starts(doc: Doc, rule: Rule) -> list[int]:
+    """Tokens that could start a shouted run: alphabetic, upper case and 2+ characters, or emphatic."""
+    flags = doc.to_array([IS_ALPHA, IS_UPPER, LENGTH, ORTH])
+    capitals = (flags[:, 0] == 1) & (flags[:, 1] == 1) & (flags[:, 2] >= 2)
+    if rule.emphatic:
+        emphatic = numpy.fromiter((hash_string(word) for word in rule.emphatic), dtype=flags.dtype)
+        capitals |= numpy.isin(flags[:, 3], emphatic)
+    return numpy.flatnonzero(capitals).tolist()

@@ -14,7 +14,7 @@ from spacy.tokens import Doc
 
 from ..lookups import Lookups
 from ..schema import RawMatch, Rule
-from ..triggers import SentenceNorms
+from ..triggers import SentenceMemo, SentenceNorms
 
 
 class WordsKind:
@@ -29,7 +29,7 @@ class WordsKind:
                 self._keys[key] = (rule, word)
                 self._matcher.add(key, [nlp.make_doc(form) for form in lookups.forms(word)])
 
-    def match(self, doc: Doc, text: str, sents: SentenceNorms) -> list[RawMatch]:
+    def match(self, doc: Doc, text: str, sents: SentenceNorms, memo: SentenceMemo) -> list[RawMatch]:
         strings = doc.vocab.strings
         hits = []
         for key, start, end in self._matcher(doc):
