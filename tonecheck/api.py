@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from .clean import CleanText, clean
 from .errors import InputError, ToneCheckError, UnknownPack
-from .nlp import build_nlp, sentence_bounds
+from .nlp import TokenizerWarmer, build_nlp, sentence_bounds
 from .report import Finding, Report, Sentence, Tone, Verdict
 from .rules import CompiledPack, RawMatch, Rule, available_packs, resolve_pack
 from .settings import Settings, load_settings, user_cache_dir
@@ -46,6 +46,7 @@ class Checker:
         self.settings = settings
         self.nlp = nlp
         self.classifier = classifier
+        self._warmer = TokenizerWarmer(nlp)
         self._packs: dict[str, CompiledPack] = {}
         self._lock = threading.Lock()
 
@@ -190,7 +191,9 @@ class Checker:
 
     def _check_cleaned(self, cleaned: Sequence[CleanText], compiled: CompiledPack) -> list[Report]:
         """Everything after cleaning, for a batch of valid texts: one spaCy pass, one model pass, the reports."""
-        prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe([c.text for c in cleaned]))]
+        texts = [c.text for c in cleaned]
+        self._warmer.warm(texts)
+        prepared = [self._prepare(c, d) for c, d in zip(cleaned, self.nlp.pipe(texts))]
         tones = self._score(prepared)
         reports = [self._report(p, compiled, t) for p, t in zip(prepared, tones)]
         self._narrow_model_spans(prepared, reports, compiled)
