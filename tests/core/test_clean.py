@@ -252,3 +252,17 @@ def test_span_of_a_decoded_reference_covers_the_reference():
 )
 def test_invisible_characters_do_not_hide_quoted_history(rules_checker, text):
     assert rules_checker.check(text).findings == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 33, "x" * 32, "a " + "y" * 40 + " b", "z" * 20 + "\u2003" + "z" * 20, "z" * 20 + "\u200b" + "z" * 20,
+     "w" * 20 + "\x1c" + "w" * 20, "v" * 20 + "\u00a0" + "v" * 20, "u" * 30 + "\u3000", "ok words only"],
+)
+def test_long_runs_are_found_as_the_pattern_finds_them(text):
+    """clean() tests for a run longer than MAX_RUN with str.split, not the slower _LONG_RUN scan: both must
+    agree on every kind of whitespace (and on a zero-width space, which is not whitespace)."""
+    from tonecheck.clean import _LONG_RUN, MAX_RUN
+
+    assert (max(map(len, text.split()), default=0) > MAX_RUN) == bool(_LONG_RUN.search(text))
+    assert all(len(token) <= MAX_RUN for token in clean(text).text.split())

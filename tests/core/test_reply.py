@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from tonecheck import reply
 from tonecheck.audit.quotes import strip_reply
 from tonecheck.clean import clean
 from tonecheck.reply import extract_reply
@@ -103,3 +107,45 @@ def test_html_mail_gives_the_same_words_through_check_and_the_audit_mime_path(na
     msg.set_content(markup, subtype="html")
     audit_words = parse_message(msg).body.split()
     assert " ".join(clean(markup).text.split()) == " ".join(audit_words) == OWN
+
+
+def _fixture_lines() -> list[str]:
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "replies"
+    return [line for path in sorted(root.rglob("*")) if path.is_file() and path.suffix in {".txt", ".eml", ""}
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+
+
+@pytest.mark.parametrize("case", [str.lower, str.upper, str.title])
+def test_the_wrote_verb_test_before_the_header_patterns_never_skips_a_line_they_match(case):
+    """reply._has_wrote_verb is a cheap substring test in front of three case-insensitive patterns; a line it
+    turns away must be one none of them matches (every verb, every case, and every line of the fixtures)."""
+    verbs = reply._WROTE_VERBS.replace("(?:\\(a\\))?", "").replace("(?:\\(а\\))?", "").split("|")
+    lines = [case(f"On Mon, 2 Mar 2026 at 10:15, Jo <jo@x.example> {verb}:") for verb in verbs]
+    lines += [case(f"Jo Bloggs {verb}:") for verb in verbs] + [case(line) for line in _fixture_lines()]
+    matched = 0
+    for line in lines:
+        hit = any(p.search(line) for p in (reply._WROTE_INSIDE_START, reply._WROTE_INSIDE, reply._WROTE_END))
+        matched += hit
+        assert not hit or reply._has_wrote_verb(line), line
+    assert matched >= 2 * len(verbs)
+    assert not reply._has_wrote_verb("Thanks for writing in, I have rewritten the steps below.")
+
+
+CJK_HEADERS = [
+    "2026年3月2日(月) 10:15 山田太郎 <taro@example.jp>:",
+    "2026년 3월 2일 (월) 오전 10:15, 김민수 <minsu@example.kr>님이 작성하였습니다:",
+    "2026年3月2日 周一 上午10:15 王伟 <wei@example.cn> 写道：",
+]
+
+
+def test_header_patterns_that_need_a_year_sign_run_only_where_one_occurs_and_answer_the_same():
+    """reply._library_header runs the Japanese, Korean and Chinese patterns only on lines with 年 or 년; for
+    every fixture line and each language's header that must equal running every pattern."""
+    from mailparser_reply.constants import MAIL_LANGUAGES
+
+    every = [re.compile(spec["wrote_header"], re.I) for spec in MAIL_LANGUAGES.values() if spec.get("wrote_header")]
+    lines = [*CJK_HEADERS, "On Mon, 2 Mar 2026 at 10:15, Jo <jo@x.example> wrote:", *_fixture_lines()]
+    for line in lines:
+        assert reply._library_header(line) == any(p.match(line) for p in every), line
+    assert reply._library_header(CJK_HEADERS[0])  # the library's Korean and Chinese patterns match nothing at all
+    assert len(reply._library_patterns()[1]) == 3  # (their lookahead refuses what they match): same here
