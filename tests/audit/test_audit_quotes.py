@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tonecheck.audit import quotes
@@ -189,3 +192,33 @@ def test_a_sentence_starting_with_a_signoff_word_is_kept() -> None:
 
 def test_a_signoff_with_the_name_on_one_line_is_still_a_signature() -> None:
     assert strip_reply("Hi Jo,\n\nDone.\n\nBest regards, Pat Quinn\nAcme Corp\n") == "Hi Jo,\n\nDone."
+
+
+FOREIGN = Path(__file__).resolve().parent / "fixtures" / "foreign_replies.jsonl"
+
+
+def _foreign_replies() -> list[dict]:
+    return [json.loads(line) for line in FOREIGN.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_no_reply_in_another_detected_language_reads_as_english_without_the_detector() -> None:
+    """quotes.reads_as_english lets an English reply skip the language detector; a reply in German, French,
+    Spanish, Italian, Dutch or Portuguese, code-switched with English product words as agents write, must never
+    reach its share, or the audit would judge it as English."""
+    rows = _foreign_replies()
+    assert {row["lang"] for row in rows} == {"de", "fr", "es", "it", "nl", "pt"} and len(rows) >= 60
+    assert [row["text"] for row in rows if quotes.reads_as_english(row["text"])] == []
+    skipped = [quotes.judge(row["text"]).error for row in rows]
+    assert sum(bool(e and e.startswith("skipped language")) for e in skipped) >= 0.8 * len(rows)
+
+
+def test_an_english_reply_does_not_ask_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_detector() -> None:
+        raise AssertionError("the detector was asked")
+
+    monkeypatch.setattr(quotes, "_detector", no_detector)
+    text = "Thanks for your patience. We have checked the order and the parcel is with the courier."
+    assert quotes.reads_as_english(text)
+    assert quotes.judge(text) == quotes.Judged(text)
+    with pytest.raises(AssertionError, match="detector was asked"):
+        quotes.judge("Merci pour votre patience, le colis est chez le transporteur depuis lundi.")
