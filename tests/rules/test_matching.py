@@ -7,6 +7,7 @@ way: every group's Matcher on every whole sentence, and the same pack without it
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from spacy.tokens import Doc
 from tonecheck import Checker, settings
 from tonecheck.nlp import sentence_bounds
 from tonecheck.rules import CompiledPack, resolve_pack
+from tonecheck.rules import compiled as compiled_module
 from tonecheck.rules.triggers import (
     PatternGroup,
     SentenceMemo,
@@ -119,12 +121,18 @@ def test_the_memo_keeps_the_most_recently_used_sentences_up_to_its_size():
     assert off.get(a) is None and len(off) == 0
 
 
-def test_a_pattern_on_another_attribute_than_norm_turns_the_memo_off(rules_checker):
-    pack = CompiledPack(resolve_pack(RULES, "default"), rules_checker.nlp, memo_size=10)
+def test_a_pattern_on_another_attribute_than_norm_turns_the_memo_off(rules_checker, monkeypatch):
+    spec = resolve_pack(RULES, "default")
+    pack = CompiledPack(spec, rules_checker.nlp, memo_size=10)
     assert pack._norms_only() and pack.memo.size == 10
-    group = next(kind for kind in pack._kinds if hasattr(kind, "groups")).groups[0]
-    group.matcher.add("cased", [[{"LOWER": "calm"}]])  # "Calm" and "CALM" share a NORM but not an ORTH
-    assert not pack._norms_only()
+    assert {"NORM"} == {attr for group in pack._groups() for attr in group.attrs}
+    real = compiled_module.compile_groups
+
+    def with_case(*args, **kwargs):  # as if the notation compiled a pattern testing LOWER ("Calm" vs "CALM")
+        return [replace(group, attrs=group.attrs | {"LOWER"}) for group in real(*args, **kwargs)]
+
+    monkeypatch.setattr(compiled_module, "compile_groups", with_case)
+    assert CompiledPack(spec, rules_checker.nlp, memo_size=10).memo.size == 0
 
 
 @pytest.mark.parametrize(

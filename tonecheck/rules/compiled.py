@@ -81,13 +81,7 @@ class CompiledPack:
 
     def _norms_only(self) -> bool:
         """Whether every compiled token pattern tests NORM alone (the notation compiles to nothing else)."""
-        return all(
-            set(token) <= {"NORM", "OP"}
-            for group in self._groups()
-            for key in group.matcher._patterns  # spaCy has no public list of a Matcher's keys
-            for pattern in group.matcher.get(key)[1]
-            for token in pattern
-        )
+        return all(group.attrs <= {"NORM"} for group in self._groups())
 
     def match(self, doc: Doc, text: str | None = None) -> list[RawMatch]:
         """Every rule hit in one Doc, in text order; one per span per rule.

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from .lookups import Lookups
 
 
-
 class SentenceWords(NamedTuple):
     """One sentence of a Doc: its first and end token, and the NORM hashes of its tokens as a set and in order."""
 
@@ -77,6 +76,7 @@ class PatternGroup:
     required: tuple[frozenset[int], ...] = ()  # each set must be hit too (checked before running the Matcher)
     # tokens a match can have before and after a trigger word; None = unbounded (the whole sentence is run)
     extent: tuple[int, int] | None = None
+    attrs: frozenset[str] = frozenset({"NORM"})  # the token attributes its patterns test
 
 
 _COUNT = re.compile(r"\{(\d*)(,?)(\d*)\}")
@@ -139,7 +139,8 @@ def compile_groups(rule: Rule, patterns: Iterable[str], what: str, nlp: Language
         trigger = compiled.trigger
         hashes = None if trigger is None else frozenset(strings.add(w) for w in trigger)
         required = tuple(frozenset(strings.add(w) for w in words) for words in compiled.required)
-        groups.append(PatternGroup(rule.id, matcher, hashes, required, extent(compiled.tokens, trigger)))
+        attrs = frozenset(key for tokens in compiled.tokens for token in tokens for key in token) - {"OP"}
+        groups.append(PatternGroup(rule.id, matcher, hashes, required, extent(compiled.tokens, trigger), attrs))
     return groups
 
 
