@@ -208,14 +208,14 @@ def _caps_reference(doc: Doc, rule, known) -> list[tuple[int, int]]:
 
 
 def test_caps_runs_start_only_where_a_token_could_start_one(pack, rules_checker):
-    from tonecheck.rules.kinds.caps import CapsKind, _caps_hits
+    from tonecheck.rules.kinds.caps import CapsKind, _caps_hits, emphatic_hashes
 
     kind = next(k for k in pack._kinds if isinstance(k, CapsKind))
     texts = [*CAPS_TEXTS, *_corpus(pack.spec.rules)]
     found = 0
     for text, doc in zip(texts, rules_checker.nlp.pipe(texts)):
         for rule in kind._rules:
-            hits = [(h.start_char, h.end_char) for h in _caps_hits(doc, text, rule, kind._known)]
+            hits = [(h.start_char, h.end_char) for h in _caps_hits(doc, text, rule, kind._known, emphatic_hashes(rule))]
             assert hits == _caps_reference(doc, rule, kind._known), text
             found += len(hits)
     assert found > 20

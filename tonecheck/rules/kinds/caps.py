@@ -26,9 +26,16 @@ class CapsKind:
         self._rules = list(rules)
         frequent = lookups.frequent(KNOWN_WORD_FREQUENCY)  # from the pack cache: no unigram table at run time
         self._known = functools.lru_cache(maxsize=4096)(functools.partial(known_word, nlp, frequent=frequent))
+        # ORTH hashes of each rule's emphatic words, for finding where a shouted run can start
+        self._emphatic = {rule.id: emphatic_hashes(rule) for rule in rules}
 
     def match(self, doc: Doc, text: str, sents: SentenceNorms, memo: SentenceMemo) -> list[RawMatch]:
-        return [hit for rule in self._rules for hit in _caps_hits(doc, text, rule, self._known)]
+        return [hit for rule in self._rules
+                for hit in _caps_hits(doc, text, rule, self._known, self._emphatic[rule.id])]
+
+
+def emphatic_hashes(rule: Rule) -> numpy.ndarray:
+    return numpy.fromiter((hash_string(word) for word in rule.emphatic), dtype=numpy.uint64)
 
 
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
@@ -55,7 +62,8 @@ def _frequent_in_table(word: str) -> bool:
     return word_frequency(word) >= KNOWN_WORD_FREQUENCY
 
 
-def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) -> list[RawMatch]:
+def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool],
+               emphatic: numpy.ndarray) -> list[RawMatch]:
     """Shouting: one long all-caps word, or a run of all-caps words; acronyms and 'I' don't count."""
     if not any(m.group() not in rule.acronyms for m in _CAPS_WORD.finditer(text)):
         return []  # the common case: no capitals worth a look, so no per-token loop
@@ -83,7 +91,7 @@ def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) ->
     # A run starts only at a token that is shouty on its own, and such a token is upper-case letters or one of
     # the emphatic words: read those positions from arrays, and build Token objects only from there on.
     position = 0
-    for start in _possible_starts(doc, rule):
+    for start in _possible_starts(doc, emphatic):
         if start < position:
             continue
         position = start
@@ -99,11 +107,10 @@ def _caps_hits(doc: Doc, text: str, rule: Rule, known: Callable[[str], bool]) ->
     return hits
 
 
-def _possible_starts(doc: Doc, rule: Rule) -> list[int]:
+def _possible_starts(doc: Doc, emphatic: numpy.ndarray) -> list[int]:
     """Tokens that could start a shouted run: alphabetic, upper case and 2+ characters, or emphatic."""
     flags = doc.to_array([IS_ALPHA, IS_UPPER, LENGTH, ORTH])
     capitals = (flags[:, 0] == 1) & (flags[:, 1] == 1) & (flags[:, 2] >= 2)
-    if rule.emphatic:
-        emphatic = numpy.fromiter((hash_string(word) for word in rule.emphatic), dtype=flags.dtype)
+    if len(emphatic):
         capitals |= numpy.isin(flags[:, 3], emphatic)
     return numpy.flatnonzero(capitals).tolist()
